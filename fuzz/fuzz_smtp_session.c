@@ -1,0 +1,85 @@
+/*
+ * fuzz_smtp_session.c - the whole SMTP server engine fed arbitrary
+ * sessions. The first byte picks the chunk size the input is fed in (so
+ * partial lines and pipelining are explored), and the engine's requests
+ * are answered as a host would: STARTTLS succeeds or fails by the parity
+ * of the next byte, CLOSE ends the session.
+ *
+ * Checks beyond "no crash, no leak": every reply line is well-formed
+ * (three digits, ' ' or '-', text, CRLF; RFC 5321 4.2) and output stays
+ * within its bound.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "smtp/smtp_session.h"
+
+static void check_replies(struct buf *o)
+{
+	const unsigned char *p = buf_data(o);
+	size_t len = buf_len(o), start = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] != '\n')
+			continue;
+		size_t n = i - start + 1;
+		const unsigned char *l = p + start;
+		if (n < 6 || l[n - 2] != '\r' || l[0] < '2' || l[0] > '5' ||
+		    l[1] < '0' || l[1] > '9' || l[2] < '0' || l[2] > '9' ||
+		    (l[3] != ' ' && l[3] != '-'))
+			abort();
+		for (size_t k = 0; k + 2 < n; k++)
+			if (l[k] == '\r' || l[k] == '\n' || l[k] == '\0')
+				abort();
+		start = i + 1;
+	}
+	if (start != len) /* a reply is always complete */
+		abort();
+	buf_consume(o, len);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int quiet;
+	if (!quiet) {
+		log_setup(LOGL_ERROR, LOG_TO_STDERR, "fuzz");
+		quiet = 1;
+	}
+	if (size < 1)
+		return 0;
+	struct smtp_settings st;
+	smtp_settings_defaults(&st);
+	st.hostname = "mx.example.test";
+	st.starttls_offered = data[0] & 0x80;
+	st.bare_lf_accept = data[0] & 0x40;
+	size_t chunk = (data[0] & 0x3f) + 1;
+	struct smtp_session *s = smtp_session_new(&st, "192.0.2.1", "fz");
+	if (s == NULL)
+		return 0;
+	smtp_session_start(s);
+	size_t off = 1;
+	while (off < size) {
+		size_t n = size - off < chunk ? size - off : chunk;
+		off += smtp_session_feed(s, data + off, n);
+		check_replies(smtp_session_output(s));
+		enum smtp_request req = smtp_session_request(s);
+		if (req == SMTP_REQ_CLOSE)
+			break;
+		if (req == SMTP_REQ_STARTTLS) {
+			/* the host drops what was pipelined: skip a chunk */
+			off += n;
+			smtp_session_tls_done(s, off < size && (data[off] & 1),
+					      "TLSv1.3 FUZZ");
+			check_replies(smtp_session_output(s));
+			if (smtp_session_request(s) == SMTP_REQ_CLOSE)
+				break;
+		}
+	}
+	smtp_session_timeout(s);
+	check_replies(smtp_session_output(s));
+	smtp_session_free(&s);
+	return 0;
+}

@@ -1,0 +1,77 @@
+/*
+ * config.h - quilld's configuration: defaults, YAML loading, validation.
+ *
+ * With no file, or with --dev, quilld runs on DESIGN.md's dev defaults:
+ * everything under ./var, loopback listeners on ports 2525/2587/2465, a
+ * self-signed certificate and the users alice and bob made on first start.
+ * A YAML file (documented in docs/quilld.md) overrides
+ * any of it; every error names file, line, column and key.
+ */
+#ifndef QUILL_SERVER_CONFIG_H
+#define QUILL_SERVER_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "log.h"
+
+#define CONFIG_MAX_LISTENERS 32
+#define CONFIG_PATH_MAX	     1024
+
+enum config_proto { PROTO_SMTP, PROTO_SUBMISSION };
+enum config_tls { LISTEN_TLS_NONE, LISTEN_TLS_STARTTLS, LISTEN_TLS_IMPLICIT };
+
+struct config_listener {
+	char name[32];
+	enum config_proto proto;
+	char address[256]; /* an IP address, or a name such as localhost
+			    * whose every address is bound */
+	unsigned port;
+	enum config_tls tls;
+};
+
+struct quilld_config {
+	char file[CONFIG_PATH_MAX]; /* "" when running on defaults */
+	char state_dir[CONFIG_PATH_MAX];
+	char hostname[256];
+	char domain[256];
+	char run_as[64]; /* "" = stay as started */
+
+	enum log_level log_level;
+	enum log_target log_target;
+
+	char tls_cert[CONFIG_PATH_MAX], tls_key[CONFIG_PATH_MAX];
+	char tls_chain[CONFIG_PATH_MAX];
+	bool tls_self_signed; /* make cert and key if both are missing */
+
+	char passwd_file[CONFIG_PATH_MAX];
+	char mail_root[CONFIG_PATH_MAX];
+	bool allow_plain_passwords;
+	bool dev_users; /* create alice and bob if the passwd-file is new */
+
+	unsigned idle_timeout;	 /* seconds; RFC 5321 4.5.3.2.7: 5 min */
+	unsigned shutdown_grace; /* seconds to let sessions end on SIGTERM */
+	unsigned max_connections;
+
+	unsigned smtp_line_max; /* RFC 5321 4.5.3.1.4: 512 */
+	unsigned smtp_max_errors;
+	bool smtp_bare_lf_accept;
+
+	struct config_listener listeners[CONFIG_MAX_LISTENERS];
+	unsigned n_listeners;
+};
+
+/* The dev defaults, rooted at state_dir. */
+void config_defaults(struct quilld_config *c, const char *state_dir);
+/* Defaults, then the file on top. Returns 0, or -1 with a message
+ * "file:line:column: ..." in err. */
+int config_load(struct quilld_config *c, const char *path, char *err,
+		size_t errlen);
+/* Whether two configs have the same listeners (reload cannot rebind). */
+bool config_same_listeners(const struct quilld_config *a,
+			   const struct quilld_config *b);
+
+const char *config_proto_name(enum config_proto p);
+const char *config_tls_name(enum config_tls t);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * smtp_internal.h - the SMTP engine's state, shared by its own files only
+ * (smtp_session.c runs the loop, smtp_commands.c holds the command table).
+ */
+#ifndef QUILL_SMTP_INTERNAL_H
+#define QUILL_SMTP_INTERNAL_H
+
+#include "smtp_session.h"
+
+/* Session states; a command lists the states it is allowed in. */
+enum smtp_state {
+	SMTP_ST_GREETED = 1u << 0, /* greeting sent, no EHLO/HELO yet */
+	SMTP_ST_READY = 1u << 1,   /* EHLO/HELO done, no transaction */
+	SMTP_ST_CLOSING = 1u << 2, /* QUIT or 421 sent */
+};
+
+#define SMTP_HELO_MAX 256 /* a domain (255) or an address literal */
+
+struct smtp_session {
+	struct smtp_settings st;
+	char hostname[256];
+	char peer[64];
+	char id[20]; /* session id for logs */
+	enum smtp_state state;
+	enum smtp_request request;
+	struct buf in, out;
+	struct buf_line_reader lines;
+	bool esmtp; /* EHLO (not HELO) was used */
+	bool tls_active;
+	char tls_desc[128];
+	char helo[SMTP_HELO_MAX + 1];
+	unsigned errors;   /* error replies so far */
+	unsigned commands; /* commands so far */
+};
+
+/* Append a reply line. "code" is the three-digit reply code; "enh" the
+ * enhanced status code (RFC 3463) or NULL; more != 0 gives "code-" (a line
+ * of a multi-line reply, RFC 5321 4.2.1). */
+void smtp_reply(struct smtp_session *s, int code, const char *enh, int more,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A 5xx or 4xx reply to a bad command: counts towards max_errors and
+ * closes the session with 421 once it is reached. */
+void smtp_reply_error(struct smtp_session *s, int code, const char *enh,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Reset the mail transaction (RFC 5321 4.1.1.5) */
+void smtp_transaction_reset(struct smtp_session *s);
+void smtp_close(struct smtp_session *s);
+
+/* The command table (smtp_commands.c). */
+struct smtp_command {
+	const char *name;
+	unsigned states; /* enum smtp_state bits where it is allowed */
+	unsigned flags;	 /* SMTP_CMD_* */
+	/* Validate arguments, no side effects: 0 or an error reply sent */
+	int (*check)(struct smtp_session *s, const char *args, size_t len);
+	/* Act; the arguments have passed check */
+	void (*act)(struct smtp_session *s, const char *args, size_t len);
+};
+
+#define SMTP_CMD_NO_ARGS   0x1u /* any argument is a 501 */
+#define SMTP_CMD_GROUP_END 0x2u /* ends a pipelined group (RFC 2920 3.1) */
+
+const struct smtp_command *smtp_command_find(const char *verb, size_t len);
+
+#endif

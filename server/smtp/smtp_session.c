@@ -1,0 +1,280 @@
+/*
+ * smtp_session.c - the SMTP server engine's loop: lines in, replies out.
+ *
+ * RFC 5321 section 2.3.8 (lines end in CRLF), 4.1.1 (command syntax, verbs
+ * case-insensitive), 4.2 (replies, multi-line form), 4.5.3.1.4 (command
+ * line length), RFC 2920 (pipelining: every complete line is answered in
+ * order, replies are flushed by the host when input runs dry), RFC 2034
+ * (enhanced status codes, except in the greeting and EHLO/HELO replies).
+ * The commands themselves live in smtp_commands.c.
+ */
+#include "smtp_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+void smtp_settings_defaults(struct smtp_settings *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->hostname = "localhost";
+	st->line_max = SMTP_LINE_MAX_DEFAULT;
+	st->max_errors = SMTP_MAX_ERRORS_DEFAULT;
+	st->output_max = 1024 * 1024;
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src != NULL ? src : "");
+}
+
+struct smtp_session *smtp_session_new(const struct smtp_settings *st,
+				      const char *peer_addr, const char *id)
+{
+	struct smtp_session *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->st = *st;
+	if (s->st.line_max < 64)
+		s->st.line_max = 64;
+	copy_str(s->hostname, sizeof(s->hostname), st->hostname);
+	s->st.hostname = s->hostname;
+	copy_str(s->peer, sizeof(s->peer), peer_addr);
+	copy_str(s->id, sizeof(s->id), id);
+	/* input holds at most one partial line plus what one feed step adds */
+	buf_init(&s->in, s->st.line_max * 2 + 1024);
+	buf_init(&s->out, s->st.output_max);
+	buf_line_reader_init(&s->lines, s->st.line_max,
+			     s->st.bare_lf_accept ? BUF_LINE_BARE_LF_ENDS : 0);
+	s->state = SMTP_ST_GREETED;
+	s->tls_active = st->tls_at_start;
+	return s;
+}
+
+void smtp_session_free(struct smtp_session **sp)
+{
+	struct smtp_session *s = *sp;
+	if (s == NULL)
+		return;
+	buf_free(&s->in);
+	buf_free(&s->out);
+	free(s);
+	*sp = NULL;
+}
+
+struct buf *smtp_session_output(struct smtp_session *s)
+{
+	return &s->out;
+}
+
+enum smtp_request smtp_session_request(const struct smtp_session *s)
+{
+	return s->request;
+}
+
+bool smtp_session_tls_active(const struct smtp_session *s)
+{
+	return s->tls_active;
+}
+
+const char *smtp_session_id(const struct smtp_session *s)
+{
+	return s->id;
+}
+
+void smtp_close(struct smtp_session *s)
+{
+	s->state = SMTP_ST_CLOSING;
+	s->request = SMTP_REQ_CLOSE;
+	buf_clear(&s->in);
+}
+
+void smtp_transaction_reset(struct smtp_session *s)
+{
+	(void)s; /* no transaction state until MAIL exists */
+}
+
+__attribute__((format(printf, 5, 0))) static void
+reply_v(struct smtp_session *s, int code, const char *enh, int more,
+	const char *fmt, va_list ap)
+{
+	char text[512];
+	vsnprintf(text, sizeof(text), fmt, ap);
+	int rc = buf_printf(&s->out, "%03d%c%s%s%s\r\n", code, more ? '-' : ' ',
+			    enh != NULL ? enh : "", enh != NULL ? " " : "",
+			    text);
+	if (rc != 0) {
+		/* The host let replies pile up past output_max: nothing
+		 * sensible can be said any more. */
+		log_warn(s->id, "smtp.output_full bytes=%zu", buf_len(&s->out));
+		smtp_close(s);
+	}
+}
+
+void smtp_reply(struct smtp_session *s, int code, const char *enh, int more,
+		const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_v(s, code, enh, more, fmt, ap);
+	va_end(ap);
+}
+
+void smtp_reply_error(struct smtp_session *s, int code, const char *enh,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_v(s, code, enh, 0, fmt, ap);
+	va_end(ap);
+	if (s->request != SMTP_REQ_NONE)
+		return;
+	if (++s->errors >= s->st.max_errors) {
+		log_info(s->id, "smtp.too_many_errors errors=%u", s->errors);
+		smtp_reply(s, 421, "4.7.0", 0,
+			   "%s Too many errors, closing connection",
+			   s->hostname);
+		smtp_close(s);
+	}
+}
+
+void smtp_session_start(struct smtp_session *s)
+{
+	/* RFC 5321 4.3.1 / 4.2: the greeting names us; RFC 2034 (4): it
+	 * carries no enhanced status code. */
+	smtp_reply(s, 220, NULL, 0, "%s ESMTP Quill", s->hostname);
+}
+
+/* One complete command line, terminator removed. */
+static void smtp_command_line(struct smtp_session *s, const char *line,
+			      size_t len)
+{
+	if (memchr(line, '\0', len) != NULL) {
+		smtp_reply_error(s, 500, "5.5.2", "NUL byte in command line");
+		return;
+	}
+	const char *sp = memchr(line, ' ', len);
+	size_t verb_len = sp != NULL ? (size_t)(sp - line) : len;
+	const char *args = sp != NULL ? sp + 1 : line + len;
+	size_t args_len = sp != NULL ? len - verb_len - 1 : 0;
+
+	s->commands++;
+	log_debug(s->id, "smtp.command line=\"%.*s\"", (int)len, line);
+	const struct smtp_command *cmd = smtp_command_find(line, verb_len);
+	if (cmd == NULL) {
+		smtp_reply_error(s, 500, "5.5.1", "Command unrecognized");
+		return;
+	}
+	if (!(cmd->states & s->state)) {
+		smtp_reply_error(s, 503, "5.5.1", "Bad sequence of commands%s",
+				 s->state == SMTP_ST_GREETED
+					 ? ": send EHLO or HELO first"
+					 : "");
+		return;
+	}
+	if ((cmd->flags & SMTP_CMD_NO_ARGS) && sp != NULL) {
+		smtp_reply_error(s, 501, "5.5.4",
+				 "Syntax error: %s takes no parameters",
+				 cmd->name);
+		return;
+	}
+	if (cmd->check != NULL && cmd->check(s, args, args_len) != 0)
+		return;
+	cmd->act(s, args, args_len);
+	/* RFC 2920 3.1: this command ends a group, so the client should
+	 * have waited for its reply before sending more. */
+	if ((cmd->flags & SMTP_CMD_GROUP_END) && buf_len(&s->in) > 0 &&
+	    s->request == SMTP_REQ_NONE)
+		log_info(s->id, "smtp.improper_pipelining after=%s", cmd->name);
+}
+
+/* Answer every complete line in the input, until a request stops us. */
+static void smtp_process(struct smtp_session *s)
+{
+	const char *line;
+	size_t len;
+
+	while (s->request == SMTP_REQ_NONE) {
+		switch (buf_line_next(&s->lines, &s->in, &line, &len)) {
+		case BUF_LINE_MORE:
+			return;
+		case BUF_LINE_OK:
+			smtp_command_line(s, line, len);
+			break;
+		case BUF_LINE_TOO_LONG:
+			smtp_reply_error(s, 500, "5.5.2",
+					 "Line too long (at most %zu octets "
+					 "with CRLF)",
+					 s->st.line_max);
+			break;
+		case BUF_LINE_BARE_LF:
+			smtp_reply_error(s, 500, "5.5.2",
+					 "Bare LF received; lines end in CRLF");
+			break;
+		case BUF_LINE_BARE_CR:
+			smtp_reply_error(s, 500, "5.5.2",
+					 "Bare CR in command line");
+			break;
+		}
+	}
+}
+
+size_t smtp_session_feed(struct smtp_session *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t taken = 0;
+
+	while (taken < len && s->request == SMTP_REQ_NONE) {
+		size_t room = s->in.max - buf_len(&s->in);
+		size_t n = len - taken < room ? len - taken : room;
+		if (buf_append(&s->in, p + taken, n) != 0) {
+			log_error(s->id, "smtp.input_alloc_failed");
+			smtp_close(s);
+			break;
+		}
+		taken += n;
+		smtp_process(s);
+	}
+	return taken;
+}
+
+void smtp_session_tls_done(struct smtp_session *s, bool ok,
+			   const char *tls_desc)
+{
+	if (!ok) {
+		log_info(s->id, "smtp.tls_failed");
+		smtp_close(s);
+		return;
+	}
+	/* RFC 3207 4.2: forget everything learnt before the handshake. */
+	s->request = SMTP_REQ_NONE;
+	s->tls_active = true;
+	copy_str(s->tls_desc, sizeof(s->tls_desc), tls_desc);
+	s->state = SMTP_ST_GREETED;
+	s->esmtp = false;
+	s->helo[0] = '\0';
+	smtp_transaction_reset(s);
+	buf_clear(&s->in);
+	buf_line_reader_init(&s->lines, s->lines.max, s->lines.flags);
+	log_info(s->id, "smtp.tls tls=\"%s\"", s->tls_desc);
+}
+
+void smtp_session_shutdown(struct smtp_session *s)
+{
+	if (s->state == SMTP_ST_CLOSING)
+		return;
+	smtp_reply(s, 421, "4.3.2", 0, "%s Service shutting down", s->hostname);
+	smtp_close(s);
+}
+
+void smtp_session_timeout(struct smtp_session *s)
+{
+	if (s->state == SMTP_ST_CLOSING)
+		return;
+	smtp_reply(s, 421, "4.4.2", 0, "%s Timeout, closing connection",
+		   s->hostname);
+	smtp_close(s);
+}
