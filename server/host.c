@@ -419,29 +419,48 @@ static int bind_one(struct host *h, const struct config_listener *l,
 
 /* Bind every address the listener's address resolves to. An address
  * family the machine lacks (no IPv6) is skipped if another one binds. */
-static int bind_listener(struct host *h, const struct config_listener *l,
-			 char *err, size_t errlen)
+/* Bind every address one name resolves to; count binds and keep the most
+ * telling error. */
+static int bind_name(struct host *h, const struct config_listener *l,
+		     const char *name, int *bound, int *first_errno)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res = NULL;
 	char port[8];
 	snprintf(port, sizeof(port), "%u", l->port);
-	int gai = getaddrinfo(l->address, port, &hints, &res);
-	if (gai != 0) {
-		snprintf(err, errlen, "listener %s: address '%s': %s", l->name,
-			 l->address, gai_strerror(gai));
-		return -1;
-	}
-	int bound = 0, first_errno = 0;
+	int gai = getaddrinfo(name, port, &hints, &res);
+	if (gai != 0)
+		return gai;
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
 		if (bind_one(h, l, ai) == 0)
-			bound++;
-		else if (first_errno == 0 ||
+			(*bound)++;
+		else if (*first_errno == 0 ||
 			 (errno != EADDRNOTAVAIL && errno != EAFNOSUPPORT))
-			first_errno = errno;
+			*first_errno = errno;
 	}
 	freeaddrinfo(res);
+	return 0;
+}
+
+/* "localhost" means both loopback addresses, whatever /etc/hosts says;
+ * any other address is resolved and each result bound. */
+static int bind_listener(struct host *h, const struct config_listener *l,
+			 char *err, size_t errlen)
+{
+	static const char *const loopback[] = {"127.0.0.1", "::1", NULL};
+	const char *single[] = {l->address, NULL};
+	const char *const *names =
+		strcmp(l->address, "localhost") == 0 ? loopback : single;
+	int bound = 0, first_errno = 0;
+	for (size_t i = 0; names[i] != NULL; i++) {
+		int gai = bind_name(h, l, names[i], &bound, &first_errno);
+		if (gai != 0) {
+			snprintf(err, errlen, "listener %s: address '%s': %s",
+				 l->name, names[i], gai_strerror(gai));
+			return -1;
+		}
+	}
 	if (bound > 0 && (first_errno == 0 || first_errno == EADDRNOTAVAIL ||
 			  first_errno == EAFNOSUPPORT))
 		return 0;

@@ -85,8 +85,19 @@ static int prepare_state(const struct quilld_config *cfg)
 	return cfg->dev_users ? make_dev_users(cfg) : 0;
 }
 
+/* The first listener of a protocol with a TLS mode, or NULL. */
+static const struct config_listener *
+find_listener(const struct quilld_config *cfg, enum config_tls tls)
+{
+	for (unsigned i = 0; i < cfg->n_listeners; i++)
+		if (cfg->listeners[i].tls == tls)
+			return &cfg->listeners[i];
+	return NULL;
+}
+
 static void print_banner(const struct quilld_config *cfg, struct host *h)
 {
+	const struct config_listener *st, *im;
 	printf("quilld %s serving %s (domain %s, state in %s)\n", QUILL_VERSION,
 	       cfg->hostname, cfg->domain, cfg->state_dir);
 	for (size_t i = 0; i < host_listener_count(h); i++)
@@ -95,15 +106,19 @@ static void print_banner(const struct quilld_config *cfg, struct host *h)
 		printf("users: alice (password wonderland), bob (password "
 		       "builder) in %s\n",
 		       cfg->passwd_file);
-	printf("connect:\n"
-	       "  curl -v smtp://127.0.0.1:2525/client.example.test\n"
-	       "  curl -vk --ssl-reqd "
-	       "smtp://127.0.0.1:2525/client.example.test\n"
-	       "  curl -vk smtps://127.0.0.1:2465/client.example.test\n"
-	       "  openssl s_client -starttls smtp -crlf -connect "
-	       "127.0.0.1:2525\n"
-	       "  quill user add --file %s NAME   (password on stdin)\n"
-	       "(ports as in the dev defaults; see the listeners above)\n",
+	printf("connect:\n");
+	if ((st = find_listener(cfg, LISTEN_TLS_STARTTLS)) != NULL)
+		printf("  curl -v smtp://127.0.0.1:%u/client.example.test\n"
+		       "  curl -vk --ssl-reqd "
+		       "smtp://127.0.0.1:%u/client.example.test\n"
+		       "  openssl s_client -starttls smtp -crlf -connect "
+		       "127.0.0.1:%u\n",
+		       st->port, st->port, st->port);
+	if ((im = find_listener(cfg, LISTEN_TLS_IMPLICIT)) != NULL)
+		printf("  curl -vk smtps://127.0.0.1:%u/client.example.test\n",
+		       im->port);
+	printf("  quill user add --file %s NAME   (password on stdin)\n"
+	       "quilld ready\n",
 	       cfg->passwd_file);
 	fflush(stdout);
 }

@@ -23,16 +23,18 @@ def test_dev_defaults():
         b = q.banner
         for port in ("2525", "2587", "2465"):
             assert f"127.0.0.1:{port}" in b, b
+            assert f"[::1]:{port}" in b, b
         assert "curl" in b and "alice (password wonderland)" in b, b
         var = os.path.join(q.dir, "var")
         with open(os.path.join(var, "passwd")) as f:
             users = [l.split(":")[0] for l in f if l.strip()]
         assert users == ["alice", "bob"], users
         assert os.stat(os.path.join(var, "tls", "key.pem")).st_mode & 0o77 == 0
-        with socket.create_connection(("127.0.0.1", 2525), 10) as s:
-            assert recv_reply(s).startswith("220 mail.example.test ESMTP")
-            s.sendall(b"EHLO client.example.test\r\n")
-            assert "250 STARTTLS" in recv_reply(s)
+        for host in ("127.0.0.1", "::1"):
+            with socket.create_connection((host, 2525), 10) as s:
+                assert recv_reply(s).startswith("220 mail.example.test ")
+                s.sendall(b"EHLO client.example.test\r\n")
+                assert "250 STARTTLS" in recv_reply(s)
     finally:
         q.stop()
 

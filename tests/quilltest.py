@@ -73,7 +73,7 @@ class Quilld:
             chunk = self.proc.stdout.read()
             if chunk:
                 buf += chunk
-                if b"(ports as in the dev defaults" in buf:
+                if b"\nquilld ready\n" in buf:
                     return buf.decode()
             elif self.proc.poll() is not None:
                 raise RuntimeError(f"quilld exited {self.proc.returncode}: "
