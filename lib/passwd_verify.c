@@ -1,0 +1,316 @@
+/*
+ * passwd_verify.c - check and make password hashes for passwd.c's db.
+ *
+ * The schemes of passwd.h: which exist, which this libcrypt can do (asked
+ * at run time), what their hashes look like; passwd_verify() and
+ * passwd_hash(). How it works:
+ *
+ * - Verifying runs crypt_rn() with a struct crypt_data on the heap and
+ *   compares with CRYPTO_memcmp() over two zero-padded buffers of the same
+ *   size. An unknown user still costs one crypt_rn(), on a setting of the
+ *   default scheme made with a random salt when the file was loaded
+ *   (passwd_dummy_setting()), so that "no such user" and "wrong password"
+ *   take the same time. PLAIN compares SHA-256 digests, so that the time
+ *   does not depend on where the strings differ nor on their lengths.
+ * - Hashing takes the salt from libxcrypt (getrandom()) and refuses a
+ *   scheme whose settings this libcrypt would not use.
+ */
+#include "passwd.h"
+#include "passwd_private.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum scheme_kind { SCHEME_CRYPT, SCHEME_PLAIN };
+
+struct scheme {
+	const char *name;
+	enum scheme_kind kind;
+	const char *gen_prefix;	 /* for crypt_gensalt_rn; NULL: any hash */
+	const char *prefixes[4]; /* a hash must start with one; none: any */
+};
+
+static const struct scheme schemes[] = {
+	{"SHA512-CRYPT", SCHEME_CRYPT, "$6$", {"$6$", NULL}},
+	{"SHA256-CRYPT", SCHEME_CRYPT, "$5$", {"$5$", NULL}},
+	{"BLF-CRYPT", SCHEME_CRYPT, "$2y$", {"$2y$", "$2b$", "$2a$", NULL}},
+	{"YESCRYPT", SCHEME_CRYPT, "$y$", {"$y$", NULL}},
+	{"CRYPT", SCHEME_CRYPT, NULL, {NULL}},
+	{"PLAIN", SCHEME_PLAIN, NULL, {NULL}},
+};
+#define DEFAULT_SCHEME (&schemes[0])
+
+/* ---- schemes ---------------------------------------------------------- */
+
+static const struct scheme *scheme_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strcasecmp(schemes[i].name, name) == 0)
+			return &schemes[i];
+	return NULL;
+}
+
+static bool scheme_has_prefix(const struct scheme *s, const char *hash)
+{
+	if (s->prefixes[0] == NULL)
+		return true;
+	for (size_t i = 0; s->prefixes[i] != NULL; i++)
+		if (strncmp(hash, s->prefixes[i], strlen(s->prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/* The named crypt scheme a {CRYPT} hash belongs to, if any. */
+static const struct scheme *scheme_of_hash(const char *hash)
+{
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (schemes[i].prefixes[0] != NULL &&
+		    scheme_has_prefix(&schemes[i], hash))
+			return &schemes[i];
+	return NULL;
+}
+
+static bool setting_usable(const char *setting)
+{
+	int rc = crypt_checksalt(setting);
+
+	return rc == CRYPT_SALT_OK || rc == CRYPT_SALT_METHOD_LEGACY ||
+	       rc == CRYPT_SALT_TOO_CHEAP;
+}
+
+static bool scheme_available(const struct scheme *s)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	if (s->gen_prefix == NULL)
+		return true;
+	if (crypt_gensalt_rn(s->gen_prefix, 0, NULL, 0, salt, sizeof(salt)) ==
+	    NULL)
+		return false;
+	return setting_usable(salt);
+}
+
+bool passwd_scheme_supported(const char *scheme)
+{
+	const struct scheme *s = scheme == NULL ? NULL : scheme_find(scheme);
+
+	return s != NULL && scheme_available(s);
+}
+
+/* Empty, "!..." or "*...": an account that can not log in. */
+static bool hash_locked(const char *hash)
+{
+	return hash[0] == '\0' || hash[0] == '!' || hash[0] == '*';
+}
+
+const char *passwd_scheme_check_hash(const char *scheme, const char *hash)
+{
+	const struct scheme *s = scheme_find(scheme);
+
+	if (s == NULL || s->kind != SCHEME_CRYPT || hash_locked(hash))
+		return NULL;
+	if (strlen(hash) >= CRYPT_OUTPUT_SIZE)
+		return "crypt hash too long";
+	if (strpbrk(hash, " \t") != NULL)
+		return "blank in a crypt hash";
+	if (!scheme_has_prefix(s, hash))
+		return "hash does not match its {SCHEME}";
+	return NULL;
+}
+
+bool passwd_dummy_setting(char *out, int n)
+{
+	return crypt_gensalt_rn(DEFAULT_SCHEME->gen_prefix, 0, NULL, 0, out,
+				n) != NULL;
+}
+
+/* ---- verifying -------------------------------------------------------- */
+
+/* a == b, in a time that depends only on CRYPT_OUTPUT_SIZE. */
+static bool crypt_equal(const char *a, const char *b)
+{
+	unsigned char x[CRYPT_OUTPUT_SIZE] = {0}, y[CRYPT_OUTPUT_SIZE] = {0};
+	size_t la = strnlen(a, sizeof(x)), lb = strnlen(b, sizeof(y));
+
+	if (la == sizeof(x) || lb == sizeof(y))
+		return false;
+	memcpy(x, a, la);
+	memcpy(y, b, lb);
+	return CRYPTO_memcmp(x, y, sizeof(x)) == 0;
+}
+
+/* crypt_rn(pw, setting) == expect? Returns -1 if crypt failed. */
+static int crypt_match(const char *pw, const char *setting, const char *expect,
+		       bool *match_r)
+{
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	const char *out;
+	int rc = -1;
+
+	*match_r = false;
+	if (cd == NULL)
+		return -1;
+	out = crypt_rn(pw, setting, cd, sizeof(*cd));
+	if (out != NULL && out[0] != '*') {
+		*match_r = crypt_equal(out, expect);
+		rc = 0;
+	}
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return rc;
+}
+
+/* The work of a crypt check, and a failure. */
+static enum passwd_verify_result verify_dummy(const struct passwd_db *db,
+					      const char *pw)
+{
+	bool match;
+
+	if (crypt_match(pw, db->dummy, db->dummy, &match) != 0)
+		return PASSWD_INTERNAL_ERROR;
+	return PASSWD_FAIL;
+}
+
+static enum passwd_verify_result verify_plain(const char *pw,
+					      const char *stored)
+{
+	unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+	unsigned int la = 0, lb = 0;
+
+	if (!EVP_Digest(pw, strlen(pw), a, &la, EVP_sha256(), NULL) ||
+	    !EVP_Digest(stored, strlen(stored), b, &lb, EVP_sha256(), NULL) ||
+	    la != lb)
+		return PASSWD_INTERNAL_ERROR;
+	return CRYPTO_memcmp(a, b, la) == 0 ? PASSWD_OK : PASSWD_FAIL;
+}
+
+static enum passwd_verify_result verify_entry(const struct passwd_db *db,
+					      const struct passwd_entry *e,
+					      const char *pw,
+					      const struct passwd_options *opt)
+{
+	const struct scheme *s = scheme_find(e->scheme);
+	bool match;
+
+	if (s == NULL)
+		return PASSWD_SCHEME_DISABLED;
+	if (s->kind == SCHEME_PLAIN) {
+		if (opt == NULL || !opt->allow_plain)
+			return PASSWD_SCHEME_DISABLED;
+		return verify_plain(pw, e->hash);
+	}
+	if (hash_locked(e->hash))
+		return verify_dummy(db, pw);
+	if (!setting_usable(e->hash)) {
+		const struct scheme *real =
+			s->gen_prefix != NULL ? s : scheme_of_hash(e->hash);
+		if (real != NULL && !scheme_available(real))
+			return PASSWD_SCHEME_DISABLED;
+		return PASSWD_INTERNAL_ERROR;
+	}
+	if (crypt_match(pw, e->hash, e->hash, &match) != 0)
+		return PASSWD_INTERNAL_ERROR;
+	return match ? PASSWD_OK : PASSWD_FAIL;
+}
+
+enum passwd_verify_result passwd_verify(const struct passwd_db *db,
+					const char *user, const char *password,
+					size_t password_len,
+					const struct passwd_options *opt)
+{
+	const struct passwd_entry *e;
+	enum passwd_verify_result res;
+	char *pw;
+
+	/* Refused before the lookup: no hint whether the user exists. */
+	if (password == NULL || password_len > PASSWD_PASSWORD_MAX ||
+	    memchr(password, '\0', password_len) != NULL)
+		return PASSWD_FAIL;
+	pw = malloc(password_len + 1);
+	if (pw == NULL)
+		return PASSWD_INTERNAL_ERROR;
+	memcpy(pw, password, password_len);
+	pw[password_len] = '\0';
+	e = passwd_db_lookup(db, user);
+	res = e == NULL ? verify_dummy(db, pw) : verify_entry(db, e, pw, opt);
+	explicit_bzero(pw, password_len);
+	free(pw);
+	return res;
+}
+
+const char *passwd_verify_result_str(enum passwd_verify_result res)
+{
+	switch (res) {
+	case PASSWD_OK:
+		return "ok";
+	case PASSWD_FAIL:
+		return "authentication failed";
+	case PASSWD_SCHEME_DISABLED:
+		return "password scheme not allowed";
+	case PASSWD_INTERNAL_ERROR:
+		return "internal error";
+	}
+	return "unknown result";
+}
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static int hash_crypt(const struct scheme *s, const char *pw, char *out,
+		      size_t n)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd;
+	const char *h;
+	int rc = -1;
+
+	/* NULL rnd: libxcrypt takes the salt from getrandom() */
+	if (crypt_gensalt_rn(s->gen_prefix, 0, NULL, 0, salt, sizeof(salt)) ==
+	    NULL) {
+		if (errno == EINVAL) /* a method this libcrypt lacks */
+			errno = ENOTSUP;
+		return -1;
+	}
+	if (!setting_usable(salt)) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	cd = calloc(1, sizeof(*cd));
+	if (cd == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	h = crypt_rn(pw, salt, cd, sizeof(*cd));
+	if (h == NULL || h[0] == '*')
+		errno = ENOTSUP;
+	else
+		rc = passwd_fmt_into(out, n, "{%s}%s", s->name, h);
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return rc;
+}
+
+int passwd_hash(const char *scheme, const char *password, char *out,
+		size_t out_size)
+{
+	const struct scheme *s =
+		scheme == NULL ? DEFAULT_SCHEME : scheme_find(scheme);
+	size_t len = password == NULL ? 0 : strlen(password);
+
+	if (s == NULL || len == 0 || len > PASSWD_PASSWORD_MAX ||
+	    (s->kind == SCHEME_CRYPT && s->gen_prefix == NULL)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (s->kind == SCHEME_CRYPT)
+		return hash_crypt(s, password, out, out_size);
+	if (strchr(password, ':') != NULL || passwd_has_ctl(password)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return passwd_fmt_into(out, out_size, "{%s}%s", s->name, password);
+}
