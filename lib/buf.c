@@ -112,6 +112,7 @@ void buf_line_reader_init(struct buf_line_reader *r, size_t max, unsigned flags)
 	r->max = max;
 	r->flags = flags;
 	r->discarding = false;
+	r->last_crlf = true;
 }
 
 /* The line [p, p+n) ended by an LF at p[n]: classify and consume it. */
@@ -124,6 +125,7 @@ static enum buf_line_result line_finish(struct buf_line_reader *r,
 	bool was_discarding = r->discarding;
 
 	r->discarding = false;
+	r->last_crlf = crlf;
 	buf_consume(b, n + 1);
 	if (was_discarding || n + 1 > r->max)
 		return BUF_LINE_TOO_LONG;
@@ -147,10 +149,14 @@ enum buf_line_result buf_line_next(struct buf_line_reader *r, struct buf *b,
 	if (lf != NULL)
 		return line_finish(r, b, p, (size_t)(lf - p), line_r, len_r);
 	/* No end yet. Once the line cannot fit any more, drop what we
-	 * have: it will be reported as too long when its LF arrives. */
+	 * have: it will be reported as too long when its LF arrives. A final
+	 * CR is kept, so that whether the line ends in CRLF is still known. */
 	if (r->discarding || avail + 1 > r->max) {
 		r->discarding = true;
-		buf_consume(b, avail);
+		size_t drop = avail;
+		if (drop > 0 && p[drop - 1] == '\r')
+			drop--;
+		buf_consume(b, drop);
 	}
 	return BUF_LINE_MORE;
 }

@@ -57,6 +57,8 @@ struct buf_line_reader {
 	size_t max;	 /* longest line accepted, terminator included */
 	unsigned flags;	 /* BUF_LINE_* */
 	bool discarding; /* inside an over-long line, dropping to its end */
+	bool last_crlf;	 /* the last line returned ended in CRLF (not a
+			  * bare LF accepted by BUF_LINE_BARE_LF_ENDS) */
 };
 
 enum buf_line_result {
