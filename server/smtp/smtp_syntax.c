@@ -54,27 +54,60 @@ bool smtp_syntax_domain(const char *p, size_t len)
 	return true;
 }
 
-/* Run inet_pton on a bounded copy of [p, p+len). */
-static bool ip_ok(int af, const char *p, size_t len)
+/* IPv4-address-literal = Snum 3("." Snum); Snum = 1*3DIGIT, at most 255
+ * (4.1.3). Leading zeros are allowed by the grammar, so inet_pton, which
+ * refuses them, is not used here. */
+static bool ipv4_ok(const char *p, size_t len)
+{
+	unsigned parts = 0, digits = 0, value = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && is_digit((unsigned char)p[i])) {
+			value = value * 10 + (unsigned)(p[i] - '0');
+			if (++digits > 3 || value > 255)
+				return false;
+			continue;
+		}
+		if (digits == 0 || (i < len && p[i] != '.'))
+			return false;
+		parts++;
+		digits = value = 0;
+	}
+	return parts == 4;
+}
+
+/* IPv6-addr (4.1.3): hex groups and "::", optionally ending in an IPv4
+ * address. inet_pton checks the structure; what it allows beyond the
+ * grammar is refused first: any other byte (a NUL would end its copy
+ * early), and a "::" standing for a single group (the grammar allows at
+ * most 6 groups besides "::", or 4 before an IPv4 tail). */
+static bool ipv6_ok(const char *p, size_t len)
 {
 	char tmp[64];
 	unsigned char addr[16];
-	if (len == 0 || len >= sizeof(tmp))
+	unsigned groups = 0;
+	bool in_group = false;
+	const char *last_colon = memrchr(p, ':', len);
+	if (len == 0 || len >= sizeof(tmp) || last_colon == NULL)
 		return false;
+	size_t head = (size_t)(last_colon - p) + 1;
+	bool v4_tail = memchr(last_colon, '.', len - head + 1) != NULL;
+	if (v4_tail && !ipv4_ok(last_colon + 1, len - head))
+		return false;
+	for (size_t i = 0; i < (v4_tail ? head : len); i++) {
+		unsigned char c = (unsigned char)p[i];
+		bool hex = is_digit(c) || (c >= 'a' && c <= 'f') ||
+			   (c >= 'A' && c <= 'F');
+		if (!hex && c != ':')
+			return false;
+		if (hex && !in_group)
+			groups++;
+		in_group = hex;
+	}
 	memcpy(tmp, p, len);
 	tmp[len] = '\0';
-	return inet_pton(af, tmp, addr) == 1;
-}
-
-/* IPv4-address-literal = Snum 3("." Snum), Snum 1*3DIGIT up to 255;
- * inet_pton(AF_INET) accepts exactly dotted quads of decimal numbers, but
- * also leading zeros ("01"), which 4.1.3 allows as 1*3DIGIT. */
-static bool ipv4_ok(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!is_digit((unsigned char)p[i]) && p[i] != '.')
-			return false;
-	return ip_ok(AF_INET, p, len);
+	if (strstr(tmp, "::") != NULL && groups > (v4_tail ? 4u : 6u))
+		return false;
+	return inet_pton(AF_INET6, tmp, addr) == 1;
 }
 
 /* General-address-literal = Standardized-tag ":" 1*dcontent, where
@@ -107,7 +140,7 @@ bool smtp_syntax_address_literal(const char *p, size_t len)
 	p++;
 	len -= 2;
 	if (len > 5 && strncasecmp(p, "IPv6:", 5) == 0)
-		return ip_ok(AF_INET6, p + 5, len - 5);
+		return ipv6_ok(p + 5, len - 5);
 	if (is_digit((unsigned char)p[0]))
 		return ipv4_ok(p, len);
 	return general_literal_ok(p, len);

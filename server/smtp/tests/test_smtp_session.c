@@ -335,6 +335,8 @@ START_TEST(helo_syntax)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(!smtp_syntax_helo_arg(bad[i], strlen(bad[i])),
 			      "%s", bad[i]);
+	/* a NUL inside a literal (strlen would stop at it) */
+	ck_assert(!smtp_syntax_helo_arg("[IPv6:::1\0x]", 12));
 	char label[70];
 	memset(label, 'a', sizeof(label));
 	ck_assert(smtp_syntax_domain(label, 63));
