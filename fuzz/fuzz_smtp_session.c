@@ -2,8 +2,9 @@
  * fuzz_smtp_session.c - the whole SMTP server engine fed arbitrary
  * sessions. The first byte picks the chunk size the input is fed in (so
  * partial lines and pipelining are explored), and the engine's requests
- * are answered as a host would: STARTTLS succeeds or fails by the parity
- * of the next byte, CLOSE ends the session.
+ * are answered as a host would: recipients and spooling succeed or fail
+ * by bits of the input, STARTTLS succeeds or fails by the parity of the
+ * next byte, CLOSE ends the session.
  *
  * Checks beyond "no crash, no leak": every reply line is well-formed
  * (three digits, ' ' or '-', text, CRLF; RFC 5321 4.2) and output stays
@@ -39,6 +40,36 @@ static void check_replies(struct buf *o)
 	buf_consume(o, len);
 }
 
+/* Answer the engine's requests as the host would; bit 0 of k refuses. */
+static void answer(struct smtp_session *s, uint8_t k)
+{
+	for (int guard = 0; guard < 1000; guard++) {
+		struct smtp_answer ok = {.ok = true};
+		struct smtp_answer no = {.code = 550,
+					 .enhanced = "5.1.1",
+					 .text = "User unknown"};
+		struct buf *m = smtp_session_message(s);
+		switch (smtp_session_request(s)) {
+		case SMTP_REQ_RCPT:
+			smtp_session_resume(s, (k & 1) ? &no : &ok);
+			break;
+		case SMTP_REQ_DATA_BEGIN:
+			ok.queue_id = "FUZZ1";
+			ok.date = "Mon, 23 Nov 2026 18:00:00 +0000";
+			smtp_session_resume(s, &ok);
+			break;
+		case SMTP_REQ_DATA_CHUNK:
+		case SMTP_REQ_DATA_END:
+			buf_consume(m, buf_len(m));
+			smtp_session_resume(s, (k & 2) ? &no : &ok);
+			break;
+		default:
+			return;
+		}
+		k >>= 1;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -64,6 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off < size) {
 		size_t n = size - off < chunk ? size - off : chunk;
 		off += smtp_session_feed(s, data + off, n);
+		check_replies(smtp_session_output(s));
+		answer(s, data[off - 1 < size ? off - 1 : 0]);
 		check_replies(smtp_session_output(s));
 		enum smtp_request req = smtp_session_request(s);
 		if (req == SMTP_REQ_CLOSE)

@@ -40,7 +40,8 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 
 static inline const unsigned char *buf_data(const struct buf *b)
 {
-	return b->data + b->off;
+	/* never NULL, even before the first append */
+	return b->data != NULL ? b->data + b->off : (const unsigned char *)"";
 }
 static inline size_t buf_len(const struct buf *b)
 {

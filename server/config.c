@@ -49,6 +49,10 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	c->shutdown_grace = 10;
 	c->max_connections = 1000;
 	c->smtp_line_max = 512;
+	c->smtp_data_line_max = 1000;
+	c->smtp_message_max = 50ULL * 1024 * 1024;
+	c->smtp_max_recipients = 1000;
+	c->pool_threads = 4;
 	c->smtp_max_errors = 10;
 	c->n_listeners = sizeof(dev_listeners) / sizeof(dev_listeners[0]);
 	memcpy(c->listeners, dev_listeners, sizeof(dev_listeners));
@@ -81,17 +85,24 @@ static int get_string(struct loader *ld, const struct ytree_node *map,
 	return 0;
 }
 
-static int get_uint(struct loader *ld, const struct ytree_node *map,
-		    const char *section, const char *key, unsigned min,
-		    unsigned max, unsigned *dst)
+static int get_u64(struct loader *ld, const struct ytree_node *map,
+		   const char *section, const char *key, unsigned long long min,
+		   unsigned long long max, unsigned long long *dst)
 {
 	const struct ytree_node *n = ytree_map_get(map, key);
-	unsigned long long v;
 	char path[128];
 	if (n == NULL)
 		return 0;
 	snprintf(path, sizeof(path), "%s.%s", section, key);
-	if (ytree_scalar_uint(ld->t, n, path, min, max, &v, ld->err) != 0)
+	return ytree_scalar_uint(ld->t, n, path, min, max, dst, ld->err);
+}
+
+static int get_uint(struct loader *ld, const struct ytree_node *map,
+		    const char *section, const char *key, unsigned min,
+		    unsigned max, unsigned *dst)
+{
+	unsigned long long v = *dst;
+	if (get_u64(ld, map, section, key, min, max, &v) != 0)
 		return -1;
 	*dst = (unsigned)v;
 	return 0;
@@ -205,35 +216,44 @@ static int load_limits(struct loader *ld, const struct ytree_node *root,
 		       struct quilld_config *c)
 {
 	static const char *const keys[] = {"idle_timeout", "shutdown_grace",
-					   "max_connections", NULL};
+					   "max_connections", "pool_threads",
+					   NULL};
 	const struct ytree_node *m;
-	if (section(ld, root, "limits", keys, &m) != 0)
+	if (section(ld, root, "limits", keys, &m) != 0 ||
+	    get_uint(ld, m, "limits", "idle_timeout", 1, 86400,
+		     &c->idle_timeout) != 0 ||
+	    get_uint(ld, m, "limits", "shutdown_grace", 0, 3600,
+		     &c->shutdown_grace) != 0 ||
+	    get_uint(ld, m, "limits", "max_connections", 1, 1000000,
+		     &c->max_connections) != 0 ||
+	    get_uint(ld, m, "limits", "pool_threads", 1, 64,
+		     &c->pool_threads) != 0)
 		return -1;
-	return get_uint(ld, m, "limits", "idle_timeout", 1, 86400,
-			&c->idle_timeout) ||
-			       get_uint(ld, m, "limits", "shutdown_grace", 0,
-					3600, &c->shutdown_grace) ||
-			       get_uint(ld, m, "limits", "max_connections", 1,
-					1000000, &c->max_connections)
-		       ? -1
-		       : 0;
+	return 0;
 }
 
 static int load_smtp(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
-	static const char *const keys[] = {"line_max", "max_errors", "bare_lf",
-					   NULL};
+	static const char *const keys[] = {
+		"line_max",    "max_errors",	 "bare_lf", "data_line_max",
+		"message_max", "max_recipients", NULL};
 	static const char *const bare_lf[] = {"reject", "accept", NULL};
 	const struct ytree_node *m;
 	int lf = c->smtp_bare_lf_accept ? 1 : 0;
-	/* 4.5.3.1.4: 512 is a minimum a server must accept */
+	/* RFC 5321 4.5.3.1: the sizes a server must accept at least */
 	if (section(ld, root, "smtp", keys, &m) != 0 ||
 	    get_uint(ld, m, "smtp", "line_max", 512, 65536,
 		     &c->smtp_line_max) != 0 ||
 	    get_uint(ld, m, "smtp", "max_errors", 1, 1000,
 		     &c->smtp_max_errors) != 0 ||
-	    get_enum(ld, m, "smtp", "bare_lf", bare_lf, &lf) != 0)
+	    get_enum(ld, m, "smtp", "bare_lf", bare_lf, &lf) != 0 ||
+	    get_uint(ld, m, "smtp", "data_line_max", 1000, 1 << 20,
+		     &c->smtp_data_line_max) != 0 ||
+	    get_uint(ld, m, "smtp", "max_recipients", 100, 100000,
+		     &c->smtp_max_recipients) != 0 ||
+	    get_u64(ld, m, "smtp", "message_max", 1024, 1ULL << 40,
+		    &c->smtp_message_max) != 0)
 		return -1;
 	c->smtp_bare_lf_accept = lf == 1;
 	return 0;

@@ -53,7 +53,11 @@ struct quilld_config {
 	unsigned shutdown_grace; /* seconds to let sessions end on SIGTERM */
 	unsigned max_connections;
 
-	unsigned smtp_line_max; /* RFC 5321 4.5.3.1.4: 512 */
+	unsigned smtp_line_max;		     /* RFC 5321 4.5.3.1.4: 512 */
+	unsigned smtp_data_line_max;	     /* 4.5.3.1.6: 1000 */
+	unsigned long long smtp_message_max; /* SIZE, RFC 1870 */
+	unsigned smtp_max_recipients;	     /* 4.5.3.1.8: at least 100 */
+	unsigned pool_threads;		     /* workers for blocking work */
 	unsigned smtp_max_errors;
 	bool smtp_bare_lf_accept;
 

@@ -3,7 +3,9 @@
  *
  * Every server engine (SMTP now; POP3, IMAP later) is driven the same way
  * by host.c: bytes in, reply bytes out, and a request when the host has to
- * act (start TLS, close). These ops adapt each engine's own API.
+ * act. STARTTLS and CLOSE the host carries out itself; every other request
+ * (a recipient to judge, a message to spool) goes to the engine's serve()
+ * with the services below, and may finish at once or later, on the pool.
  */
 #ifndef QUILL_SERVER_ENGINE_H
 #define QUILL_SERVER_ENGINE_H
@@ -14,27 +16,54 @@
 #include "buf.h"
 #include "config.h"
 
+struct passwd_db;
+struct pool;
+
+/* What quilld offers engines; owned by the host, replaced on reload. */
+struct host_services {
+	const struct quilld_config *cfg;
+	struct passwd_db *users; /* NULL if the passwd-file did not load */
+	struct pool *pool;
+	char queue_dir[CONFIG_PATH_MAX + 8];
+};
+
 enum engine_request {
 	ENGINE_REQ_NONE,
 	ENGINE_REQ_STARTTLS,
 	ENGINE_REQ_CLOSE,
+	ENGINE_REQ_SERVE, /* call serve() */
 };
+
+/* How serve() reports a request it finishes later: call resumed(arg) on
+ * the loop thread, after the engine was resumed. */
+struct engine_call {
+	void (*resumed)(void *arg);
+	void *arg;
+};
+
+enum engine_serve { ENGINE_SERVED, ENGINE_PENDING };
 
 struct engine_ops {
 	const char *name;
-	void *(*create)(const struct quilld_config *cfg,
+	void *(*create)(struct host_services *svc,
 			const struct config_listener *l, const char *peer,
 			const char *id);
+	/* Also safe while a request is pending: the pending work finishes
+	 * without touching the session. */
 	void (*destroy)(void **session);
 	void (*start)(void *session);
 	size_t (*feed)(void *session, const void *data, size_t len);
 	struct buf *(*output)(void *session);
 	enum engine_request (*request)(const void *session);
+	enum engine_serve (*serve)(void *session, const struct engine_call *c);
 	void (*tls_done)(void *session, bool ok, const char *desc);
 	void (*shutdown)(void *session);
 	void (*timeout)(void *session);
 };
 
 const struct engine_ops *engine_for(enum config_proto proto);
+
+/* smtp_host.c */
+extern const struct engine_ops smtp_engine_ops;
 
 #endif

@@ -1,15 +1,10 @@
 /*
- * host.c - the libevent host (see host.h).
- *
- * A connection's life: accept → (implicit TLS: handshake) → engine start →
- * read, feed, write replies → requests: STARTTLS (write the 220, drop all
- * buffered plaintext, hand the socket to an OpenSSL bufferevent: RFC 3207
- * section 4.2) or CLOSE (write what is left, then close). Idle timeouts
- * (RFC 5321 4.5.3.2.7) come from the bufferevent read/write timeouts.
- * A peer that does not read its replies stops being read from, so memory
- * per connection stays bounded.
+ * host.c - the libevent host (see host.h): listeners bound from the
+ * config, the services engines use (users, pool, queue), signals
+ * (SIGTERM/SIGINT: stop gracefully; SIGHUP: reload). Connections are in
+ * host_conn.c.
  */
-#include "host.h"
+#include "host_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,363 +23,18 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
-#include "engine.h"
 #include "log.h"
+#include "passwd.h"
+#include "pool.h"
+#include "queue/spool.h"
 #include "tls.h"
-
-#define HOST_MAX_SOCKETS  64
-#define OUTPUT_HIGH_WATER (256 * 1024)
-
-struct conn;
-
-struct host_socket {
-	struct host *h;
-	struct evconnlistener *lev;
-	struct config_listener conf;
-	char describe[320];
-};
-
-struct host {
-	struct event_base *base;
-	struct quilld_config cfg;
-	SSL_CTX *tls;
-	struct host_socket sockets[HOST_MAX_SOCKETS];
-	size_t n_sockets;
-	struct event *sig_term, *sig_int, *sig_hup, *grace;
-	struct conn *conns;
-	unsigned n_conns;
-	unsigned long long next_id;
-	unsigned id_salt;
-	int stopping;
-};
-
-struct conn {
-	struct host *h;
-	struct config_listener l;
-	const struct engine_ops *ops;
-	void *session;
-	struct bufferevent *bev;
-	evutil_socket_t fd;
-	int tls;	 /* bev is an OpenSSL bufferevent */
-	int handshaking; /* TLS handshake not finished yet */
-	int started;	 /* engine greeting sent */
-	int closing;
-	int throttled; /* reading paused: replies not being read */
-	char id[24];
-	char peer[64];
-	struct conn *prev, *next;
-};
-
-static void conn_pump(struct conn *c);
-
-static void conn_free(struct conn *c)
-{
-	struct host *h = c->h;
-	log_info(c->id, "disconnect peer=%s", c->peer);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		h->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	h->n_conns--;
-	c->ops->destroy(&c->session);
-	if (c->tls && !c->handshaking) /* close_notify (RFC 8446 6.1) */
-		SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
-	bufferevent_free(c->bev);
-	if (!c->tls) /* an OpenSSL bufferevent closes the socket itself */
-		evutil_closesocket(c->fd);
-	free(c);
-	if (h->stopping && h->n_conns == 0)
-		event_base_loopexit(h->base, NULL);
-}
-
-/* Move the engine's replies to the socket's output buffer. */
-static void conn_flush(struct conn *c)
-{
-	struct buf *o = c->ops->output(c->session);
-	size_t n = buf_len(o);
-	if (n == 0)
-		return;
-	if (bufferevent_write(c->bev, buf_data(o), n) != 0)
-		log_error(c->id, "write_buffer_failed bytes=%zu", n);
-	buf_consume(o, n);
-}
-
-static size_t conn_pending_output(const struct conn *c)
-{
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
-}
-
-static void conn_set_timeouts(struct conn *c)
-{
-	struct timeval tv = {.tv_sec = (time_t)c->h->cfg.idle_timeout};
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
-}
-
-static void read_cb(struct bufferevent *bev, void *arg);
-static void write_cb(struct bufferevent *bev, void *arg);
-static void event_cb(struct bufferevent *bev, short what, void *arg);
-
-static void conn_set_bev(struct conn *c, struct bufferevent *bev)
-{
-	c->bev = bev;
-	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
-	conn_set_timeouts(c);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
-}
-
-/* Replace the plain bufferevent by an OpenSSL one on the same socket. The
- * plain one goes with everything it had read: RFC 3207 4.2. */
-static void conn_start_tls(struct conn *c)
-{
-	SSL *ssl = SSL_new(c->h->tls);
-	struct bufferevent *bev = NULL;
-	if (ssl != NULL)
-		bev = bufferevent_openssl_socket_new(c->h->base, c->fd, ssl,
-						     BUFFEREVENT_SSL_ACCEPTING,
-						     BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		if (ssl != NULL)
-			SSL_free(ssl);
-		log_error(c->id, "tls.start_failed");
-		c->ops->tls_done(c->session, false, NULL);
-		c->closing = 1;
-		conn_free(c);
-		return;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	bufferevent_free(c->bev);
-	c->tls = 1;
-	c->handshaking = 1;
-	conn_set_bev(c, bev);
-}
-
-/* Act on what the engine asked for once its replies are queued. */
-static void conn_request(struct conn *c)
-{
-	switch (c->ops->request(c->session)) {
-	case ENGINE_REQ_NONE:
-		return;
-	case ENGINE_REQ_STARTTLS:
-		if (c->handshaking)
-			return; /* already under way */
-		if (c->tls || c->h->tls == NULL) {
-			c->ops->tls_done(c->session, false, NULL);
-			break;
-		}
-		/* pipelined plaintext after STARTTLS is never read */
-		evbuffer_drain(
-			bufferevent_get_input(c->bev),
-			evbuffer_get_length(bufferevent_get_input(c->bev)));
-		bufferevent_disable(c->bev, EV_READ);
-		if (conn_pending_output(c) == 0)
-			conn_start_tls(c);
-		return; /* else write_cb starts TLS once the 220 is out */
-	case ENGINE_REQ_CLOSE:
-		break;
-	}
-	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	if (conn_pending_output(c) == 0)
-		conn_free(c);
-}
-
-/* Feed what has been read to the engine, as long as it takes input and
- * the peer reads our replies. */
-static void conn_pump(struct conn *c)
-{
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-
-	while (!c->closing && c->ops->request(c->session) == ENGINE_REQ_NONE &&
-	       evbuffer_get_length(in) > 0) {
-		if (conn_pending_output(c) > OUTPUT_HIGH_WATER) {
-			c->throttled = 1;
-			bufferevent_disable(c->bev, EV_READ);
-			return;
-		}
-		struct evbuffer_iovec v;
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-			break;
-		size_t taken = c->ops->feed(c->session, v.iov_base, v.iov_len);
-		evbuffer_drain(in, taken);
-		conn_flush(c);
-	}
-	conn_flush(c);
-	conn_request(c);
-}
-
-static void read_cb(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	conn_pump(arg);
-}
-
-static void write_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-	(void)bev;
-	if (c->closing) {
-		conn_free(c);
-		return;
-	}
-	if (c->ops->request(c->session) == ENGINE_REQ_STARTTLS && !c->tls) {
-		conn_start_tls(c);
-		return;
-	}
-	if (c->throttled) {
-		c->throttled = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		conn_pump(c);
-	}
-}
-
-static void conn_tls_connected(struct conn *c)
-{
-	char desc[160];
-	tls_describe(bufferevent_openssl_get_ssl(c->bev), desc, sizeof(desc));
-	c->handshaking = 0;
-	log_info(c->id, "tls.established %s", desc);
-	if (!c->started) { /* implicit TLS: the greeting comes now */
-		c->started = 1;
-		c->ops->start(c->session);
-	} else {
-		c->ops->tls_done(c->session, true, desc);
-	}
-	conn_flush(c);
-	conn_pump(c);
-}
-
-static void conn_log_error(struct conn *c, short what)
-{
-	char reason[256] = "";
-	if (c->tls)
-		tls_error_string(reason, sizeof(reason));
-	if (reason[0] == '\0' && EVUTIL_SOCKET_ERROR() != 0)
-		snprintf(reason, sizeof(reason), "%s",
-			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	log_info(c->id, "%s peer=%s reason=\"%s\"",
-		 c->handshaking		  ? "tls.handshake_failed"
-		 : (what & BEV_EVENT_EOF) ? "peer_closed"
-					  : "connection_error",
-		 c->peer, reason);
-}
-
-static void event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		conn_tls_connected(c);
-		return;
-	}
-	if ((what & BEV_EVENT_TIMEOUT) && !c->closing && !c->handshaking) {
-		log_info(c->id, "idle_timeout seconds=%u",
-			 c->h->cfg.idle_timeout);
-		c->ops->timeout(c->session);
-		conn_flush(c);
-		conn_request(c);
-		if (!c->closing)
-			return;
-		/* give the 421 one more timeout period to leave */
-		bufferevent_enable(c->bev, EV_WRITE);
-		return;
-	}
-	if (!(what & BEV_EVENT_TIMEOUT))
-		conn_log_error(c, what);
-	conn_free(c);
-}
-
-static void peer_name(const struct sockaddr *sa, char *out, size_t n)
-{
-	char addr[INET6_ADDRSTRLEN] = "?";
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-			  addr, sizeof(addr));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
-			  sizeof(addr));
-	snprintf(out, n, "%s", addr);
-}
-
-static struct conn *conn_new(struct host *h, const struct host_socket *hs,
-			     evutil_socket_t fd, const struct sockaddr *sa)
-{
-	struct conn *c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return NULL;
-	c->h = h;
-	c->l = hs->conf;
-	c->fd = fd;
-	c->ops = engine_for(c->l.proto);
-	peer_name(sa, c->peer, sizeof(c->peer));
-	snprintf(c->id, sizeof(c->id), "%05x%07llx", h->id_salt & 0xfffff,
-		 h->next_id++ & 0xfffffffULL);
-	c->session = c->ops->create(&h->cfg, &c->l, c->peer, c->id);
-	if (c->session == NULL) {
-		free(c);
-		return NULL;
-	}
-	if (c->l.tls == LISTEN_TLS_IMPLICIT) {
-		SSL *ssl = SSL_new(h->tls);
-		c->bev = ssl == NULL ? NULL
-				     : bufferevent_openssl_socket_new(
-					       h->base, fd, ssl,
-					       BUFFEREVENT_SSL_ACCEPTING,
-					       BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL && ssl != NULL)
-			SSL_free(ssl);
-		c->tls = c->handshaking = 1;
-	} else {
-		c->bev = bufferevent_socket_new(h->base, fd, 0);
-	}
-	if (c->bev == NULL) {
-		c->ops->destroy(&c->session);
-		free(c);
-		return NULL;
-	}
-	if (c->tls)
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	return c;
-}
 
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		      struct sockaddr *sa, int socklen, void *arg)
 {
-	struct host_socket *hs = arg;
-	struct host *h = hs->h;
-	char peer[64];
 	(void)lev;
 	(void)socklen;
-	peer_name(sa, peer, sizeof(peer));
-	if (h->stopping || h->n_conns >= h->cfg.max_connections) {
-		log_warn(NULL,
-			 "connection_refused peer=%s listener=%s reason=%s",
-			 peer, hs->conf.name,
-			 h->stopping ? "stopping" : "max_connections");
-		evutil_closesocket(fd);
-		return;
-	}
-	struct conn *c = conn_new(h, hs, fd, sa);
-	if (c == NULL) {
-		log_error(NULL, "connection_setup_failed peer=%s", peer);
-		evutil_closesocket(fd);
-		return;
-	}
-	c->next = h->conns;
-	if (h->conns != NULL)
-		h->conns->prev = c;
-	h->conns = c;
-	h->n_conns++;
-	log_info(c->id, "connect peer=%s listener=%s tls=%s", c->peer,
-		 c->l.name, config_tls_name(c->l.tls));
-	conn_set_bev(c, c->bev);
-	if (!c->tls) {
-		c->started = 1;
-		c->ops->start(c->session);
-		conn_flush(c);
-	}
+	host_conn_accept(arg, fd, sa);
 }
 
 static int bind_one(struct host *h, const struct config_listener *l,
@@ -406,7 +56,7 @@ static int bind_one(struct host *h, const struct config_listener *l,
 	if (hs->lev == NULL)
 		return -1;
 	char addr[INET6_ADDRSTRLEN];
-	peer_name(ai->ai_addr, addr, sizeof(addr));
+	host_addr_string(ai->ai_addr, addr, sizeof(addr));
 	snprintf(hs->describe, sizeof(hs->describe), "%-12s %-10s %s%s%s:%u %s",
 		 l->name, config_proto_name(l->proto),
 		 ai->ai_family == AF_INET6 ? "[" : "", addr,
@@ -502,17 +152,8 @@ static void host_stop(struct host *h, const char *why)
 	/* Each session says 421 and closes once its output is written. */
 	struct conn *next;
 	for (struct conn *c = h->conns; c != NULL; c = next) {
-		next = c->next;
-		if (c->closing || c->handshaking) {
-			if (!c->closing) {
-				c->closing = 1;
-				conn_free(c);
-			}
-			continue;
-		}
-		c->ops->shutdown(c->session);
-		conn_flush(c);
-		conn_request(c);
+		next = host_conn_next(c);
+		host_conn_stop(c);
 	}
 	if (h->n_conns == 0) {
 		event_base_loopexit(h->base, NULL);
@@ -520,6 +161,19 @@ static void host_stop(struct host *h, const char *why)
 	}
 	struct timeval tv = {.tv_sec = (time_t)h->cfg.shutdown_grace};
 	evtimer_add(h->grace, &tv);
+}
+
+/* The users of the passwd-file; NULL (logged) if it does not load: then
+ * no local recipient exists, which RCPT answers with 550 5.1.1. */
+static struct passwd_db *load_users(const struct quilld_config *cfg)
+{
+	struct passwd_error perr;
+	char msg[600];
+	struct passwd_db *db = passwd_db_load(cfg->passwd_file, &perr);
+	if (db == NULL)
+		log_error(NULL, "users_not_loaded %s",
+			  passwd_error_str(&perr, msg, sizeof(msg)));
+	return db;
 }
 
 static void host_reload(struct host *h)
@@ -550,6 +204,11 @@ static void host_reload(struct host *h)
 		}
 		SSL_CTX_free(h->tls); /* live sessions hold their own ref */
 		h->tls = ctx;
+	}
+	struct passwd_db *users = load_users(next);
+	if (users != NULL) { /* else keep the users we had */
+		passwd_db_free(&h->svc.users);
+		h->svc.users = users;
 	}
 	h->cfg = *next;
 	free(next);
@@ -590,6 +249,22 @@ static int host_events(struct host *h)
 	return 0;
 }
 
+static int host_services(struct host *h, char *err, size_t errlen)
+{
+	h->svc.cfg = &h->cfg;
+	snprintf(h->svc.queue_dir, sizeof(h->svc.queue_dir), "%s/queue",
+		 h->cfg.state_dir);
+	int removed = spool_init(h->svc.queue_dir, err, errlen);
+	if (removed < 0)
+		return -1;
+	if (removed > 0)
+		log_info(NULL, "spool.unacknowledged_removed count=%d",
+			 removed);
+	h->svc.users = load_users(&h->cfg);
+	h->svc.pool = pool_new(h->base, h->cfg.pool_threads, err, errlen);
+	return h->svc.pool != NULL ? 0 : -1;
+}
+
 struct host *host_new(const struct quilld_config *cfg, char *err, size_t errlen)
 {
 	struct host *h = calloc(1, sizeof(*h));
@@ -604,6 +279,10 @@ struct host *host_new(const struct quilld_config *cfg, char *err, size_t errlen)
 	h->base = event_base_new();
 	if (h->base == NULL || host_events(h) != 0) {
 		snprintf(err, errlen, "cannot set up the event loop");
+		host_free(&h);
+		return NULL;
+	}
+	if (host_services(h, err, errlen) != 0) {
 		host_free(&h);
 		return NULL;
 	}
@@ -623,10 +302,9 @@ struct host *host_new(const struct quilld_config *cfg, char *err, size_t errlen)
 int host_run(struct host *h)
 {
 	int rc = event_base_dispatch(h->base);
-	while (h->conns != NULL) {
-		h->conns->closing = 1;
-		conn_free(h->conns);
-	}
+	while (h->conns != NULL)
+		host_conn_free(h->conns);
+	pool_free(&h->svc.pool); /* commits under way finish first */
 	log_info(NULL, "stopped");
 	return rc < 0 ? -1 : 0;
 }
@@ -637,7 +315,7 @@ void host_free(struct host **hp)
 	if (h == NULL)
 		return;
 	while (h->conns != NULL)
-		conn_free(h->conns);
+		host_conn_free(h->conns);
 	for (size_t i = 0; i < h->n_sockets; i++)
 		if (h->sockets[i].lev != NULL)
 			evconnlistener_free(h->sockets[i].lev);
@@ -645,6 +323,8 @@ void host_free(struct host **hp)
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
+	pool_free(&h->svc.pool);
+	passwd_db_free(&h->svc.users);
 	if (h->base != NULL)
 		event_base_free(h->base);
 	SSL_CTX_free(h->tls);

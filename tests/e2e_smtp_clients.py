@@ -1,8 +1,11 @@
 """e2e_smtp_clients.py - quilld's SMTP listeners driven by clients nobody
-here wrote: python3 smtplib, curl and openssl s_client, over plain TCP,
-STARTTLS (RFC 3207) and implicit TLS (RFC 8314), plus the STARTTLS
-plaintext-injection case and the command line limit over the wire.
+here wrote: python3 smtplib, curl, swaks and openssl s_client, over plain
+TCP, STARTTLS (RFC 3207) and implicit TLS (RFC 8314); mail accepted only
+once durably spooled; the STARTTLS plaintext-injection case and the
+command line limit over the wire.
 """
+import glob
+import os
 import socket
 import smtplib
 import ssl
@@ -170,6 +173,89 @@ def test_pipelined_batch_answered_in_order():
         assert codes == ["250", "250", "250", "500", "221"], data
 
 
+def spooled(queue_id):
+    path = os.path.join(Q.state, "queue", "new", queue_id)
+    with open(path, "rb") as f:
+        head, _, msg = f.read().partition(b"\n\n")
+    return head.decode(), msg
+
+
+def queue_id_of(reply):
+    return reply.decode().rsplit(" ", 1)[-1]
+
+
+def test_smtplib_sends_mail():
+    """RFC 5321 3.3: MAIL, RCPT, DATA; 250 only once spooled (fsync'd)."""
+    body = ("From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n"
+            "Subject: e2e\r\n\r\n.leading dot\r\nbye\r\n")
+    with smtplib.SMTP("127.0.0.1", Q.ports["smtp"], local_hostname=HELO,
+                      timeout=10) as s:
+        s.starttls(context=tls_context())
+        s.ehlo()
+        assert s.has_extn("size") and s.has_extn("8bitmime")
+        assert s.has_extn("smtputf8")
+        code, _ = s.mail("alice@example.test", ["SIZE=%d" % len(body)])
+        assert code == 250
+        assert s.rcpt("bob@example.test") == (250, b"2.1.5 Recipient OK")
+        code, reply = s.data(body.encode())
+        assert code == 250 and reply.startswith(b"2.0.0 OK queued as "), reply
+    head, msg = spooled(queue_id_of(reply))
+    assert "from <alice@example.test>" in head and \
+        "rcpt <bob@example.test>" in head, head
+    assert msg.startswith(b"Received: from client.example.test "
+                          b"([127.0.0.1])\r\n\tby mx.example.test (Quill) "
+                          b"with ESMTPS id "), msg
+    assert b"\tfor <bob@example.test>;" in msg and b"TLSv1.3" in msg, msg
+    assert msg.endswith(body.encode()), msg
+
+
+def test_recipient_policy():
+    """Unknown local user 550 5.1.1; relaying 550 5.7.1; postmaster is
+    always accepted (RFC 5321 4.5.1); no valid recipient: DATA 554."""
+    with smtplib.SMTP("127.0.0.1", Q.ports["smtp"], local_hostname=HELO,
+                      timeout=10) as s:
+        s.ehlo()
+        s.mail("someone@elsewhere.example")
+        assert s.rcpt("nobody@example.test") == (550, b"5.1.1 User unknown")
+        assert s.rcpt("x@elsewhere.example") == (550, b"5.7.1 Relaying denied")
+        assert s.rcpt("alice%elsewhere.example@example.test")[0] == 550
+        assert s.docmd("DATA") == (554, b"5.5.1 No valid recipients")
+        assert s.rcpt("postmaster")[0] == 250
+        assert s.rcpt("Postmaster@example.test")[0] == 250
+
+
+def test_swaks_and_curl_send():
+    port = Q.ports["smtp"]
+    r = run(["swaks", "--server", "127.0.0.1", "--port", str(port),
+             "--helo", HELO, "--from", "alice@example.test",
+             "--to", "bob@example.test", "--tls", "--tls-ca-path", Q.cert,
+             "--header", "Subject: swaks e2e", "--body", "hello from swaks"],
+            timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "<~  250 2.0.0 OK queued as" in r.stdout, r.stdout
+    mail = "From: a@example.test\r\nSubject: curl e2e\r\n\r\nhi\r\n"
+    r = run(["curl", "-sSv", "--ssl-reqd", "--cacert", Q.cert,
+             "--mail-from", "alice@example.test",
+             "--mail-rcpt", "bob@example.test", "-T", "-",
+             f"smtp://127.0.0.1:{port}/{HELO}"], stdin=mail)
+    assert r.returncode == 0, r.stderr
+    assert "250 2.0.0 OK queued as" in r.stderr, r.stderr
+    queued = glob.glob(os.path.join(Q.state, "queue", "new", "*"))
+    bodies = [open(p, "rb").read() for p in queued]
+    assert any(b"Subject: curl e2e" in b for b in bodies), len(bodies)
+    assert any(b"Subject: swaks e2e" in b for b in bodies), len(bodies)
+
+
+def test_submission_requires_auth():
+    """RFC 6409 4.3 / RFC 4954 6: MAIL before AUTH on submission: 530."""
+    with smtplib.SMTP("127.0.0.1", Q.ports["submission"],
+                      local_hostname=HELO, timeout=10) as s:
+        s.starttls(context=tls_context())
+        s.ehlo()
+        code, msg = s.mail("alice@example.test")
+        assert (code, msg) == (530, b"5.7.0 Authentication required")
+
+
 if __name__ == "__main__":
     Q = Quilld()
     try:
@@ -181,6 +267,8 @@ if __name__ == "__main__":
                    test_openssl_s_client_starttls,
                    test_starttls_discards_pipelined_plaintext,
                    test_line_too_long_then_carry_on,
-                   test_pipelined_batch_answered_in_order])
+                   test_pipelined_batch_answered_in_order,
+                   test_smtplib_sends_mail, test_recipient_policy,
+                   test_swaks_and_curl_send, test_submission_requires_auth])
     finally:
         Q.stop()

@@ -4,9 +4,9 @@
  * One entry per verb: the states where it is allowed, flags, a check_
  * function (validates, no side effects) and an act function. Here:
  * EHLO/HELO (RFC 5321 4.1.1.1), RSET (4.1.1.5), NOOP (4.1.1.9), QUIT
- * (4.1.1.10), HELP (4.1.1.8), STARTTLS (RFC 3207 section 4). MAIL, RCPT,
- * DATA, VRFY and EXPN are recognised and answered 502 until the mail
- * transaction is implemented (RFC 5321 4.2.4 allows 502 for those).
+ * (4.1.1.10), HELP (4.1.1.8), VRFY (3.5.3), STARTTLS (RFC 3207 section 4),
+ * and the table entries of MAIL, RCPT and DATA (smtp_txn.c). EXPN is
+ * answered 502 (RFC 5321 4.2.4) as no mailing lists are configured.
  */
 #include "smtp_internal.h"
 
@@ -17,7 +17,8 @@
 #include "log.h"
 #include "smtp_syntax.h"
 
-#define ANY_STATE (SMTP_ST_GREETED | SMTP_ST_READY)
+#define IN_TXN	  (SMTP_ST_MAIL | SMTP_ST_RCPT)
+#define ANY_STATE (SMTP_ST_GREETED | SMTP_ST_READY | IN_TXN)
 
 /* EHLO and HELO take a Domain or an address-literal. RFC 2034 (4): no
  * enhanced status code in any reply to EHLO or HELO. */
@@ -48,12 +49,18 @@ static void greet(struct smtp_session *s, const char *args, size_t len,
 
 static void act_ehlo(struct smtp_session *s, const char *args, size_t len)
 {
+	char size[40] = "SIZE";
 	const char *ext[8];
 	size_t n = 0;
 
 	greet(s, args, len, true);
+	if (s->st.message_max != 0) /* RFC 1870 4: the fixed maximum */
+		snprintf(size, sizeof(size), "SIZE %llu", s->st.message_max);
 	ext[n++] = "PIPELINING";
+	ext[n++] = size;
+	ext[n++] = "8BITMIME";
 	ext[n++] = "ENHANCEDSTATUSCODES";
+	ext[n++] = "SMTPUTF8";
 	if (s->st.starttls_offered && !s->tls_active)
 		ext[n++] = "STARTTLS";
 	smtp_reply(s, 250, NULL, 1, "%s Hello %s [%s]", s->hostname, s->helo,
@@ -128,6 +135,19 @@ static void act_not_implemented(struct smtp_session *s, const char *args,
 	smtp_reply_error(s, 502, "5.5.1", "Command not implemented");
 }
 
+/* VRFY (RFC 5321 3.5.3, 7.3): 252, since confirming addresses helps
+ * harvesters; RCPT is the way to find out. */
+static void act_vrfy(struct smtp_session *s, const char *args, size_t len)
+{
+	if (len == 0) {
+		smtp_reply_error(s, 501, "5.5.4", "Syntax: VRFY address");
+		return;
+	}
+	(void)args;
+	smtp_reply(s, 252, "2.0.0", 0,
+		   "Cannot VRFY user; try RCPT to attempt delivery");
+}
+
 static void act_help(struct smtp_session *s, const char *args, size_t len);
 
 static const struct smtp_command smtp_commands[] = {
@@ -140,10 +160,11 @@ static const struct smtp_command smtp_commands[] = {
 	{"HELP", ANY_STATE, 0, NULL, act_help},
 	{"QUIT", ANY_STATE, SMTP_CMD_NO_ARGS | SMTP_CMD_GROUP_END, NULL,
 	 act_quit},
-	{"MAIL", ANY_STATE, 0, NULL, act_not_implemented},
-	{"RCPT", ANY_STATE, 0, NULL, act_not_implemented},
-	{"DATA", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_not_implemented},
-	{"VRFY", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_not_implemented},
+	{"MAIL", SMTP_ST_READY | IN_TXN, 0, smtp_check_mail, smtp_act_mail},
+	{"RCPT", IN_TXN, 0, smtp_check_rcpt, smtp_act_rcpt},
+	{"DATA", IN_TXN, SMTP_CMD_NO_ARGS | SMTP_CMD_GROUP_END, smtp_check_data,
+	 smtp_act_data},
+	{"VRFY", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_vrfy},
 	{"EXPN", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_not_implemented},
 };
 

@@ -1,17 +1,36 @@
 /*
  * smtp_internal.h - the SMTP engine's state, shared by its own files only
- * (smtp_session.c runs the loop, smtp_commands.c holds the command table).
+ * (smtp_session.c runs the loop, smtp_commands.c holds the command table,
+ * smtp_txn.c the mail transaction, smtp_received.c the trace header).
  */
 #ifndef QUILL_SMTP_INTERNAL_H
 #define QUILL_SMTP_INTERNAL_H
 
+#include "smtp_data.h"
 #include "smtp_session.h"
 
 /* Session states; a command lists the states it is allowed in. */
 enum smtp_state {
 	SMTP_ST_GREETED = 1u << 0, /* greeting sent, no EHLO/HELO yet */
 	SMTP_ST_READY = 1u << 1,   /* EHLO/HELO done, no transaction */
-	SMTP_ST_CLOSING = 1u << 2, /* QUIT or 421 sent */
+	SMTP_ST_MAIL = 1u << 2,	   /* MAIL accepted, no recipient yet */
+	SMTP_ST_RCPT = 1u << 3,	   /* at least one recipient accepted */
+	SMTP_ST_DATA = 1u << 4,	   /* reading the message */
+	SMTP_ST_CLOSING = 1u << 5, /* QUIT or 421 sent */
+};
+
+/* The mail transaction (RFC 5321 3.3): from MAIL to the end of DATA. */
+struct smtp_txn {
+	struct smtp_envelope env;
+	size_t rcpt_cap;
+	struct smtp_rcpt pending; /* judged by the host (SMTP_REQ_RCPT) */
+	struct smtp_data_reader data;
+	struct buf msg; /* message bytes for the host */
+	char queue_id[64];
+	bool failed; /* the host could not spool part of it */
+	int fail_code;
+	char fail_enh[16];
+	char fail_text[128];
 };
 
 #define SMTP_HELO_MAX 256 /* a domain (255) or an address literal */
@@ -29,8 +48,10 @@ struct smtp_session {
 	bool tls_active;
 	char tls_desc[128];
 	char helo[SMTP_HELO_MAX + 1];
-	unsigned errors;   /* error replies so far */
-	unsigned commands; /* commands so far */
+	unsigned errors;     /* error replies so far */
+	unsigned commands;   /* commands so far */
+	char auth_user[256]; /* "" until AUTH succeeds */
+	struct smtp_txn txn;
 };
 
 /* Append a reply line. "code" is the three-digit reply code; "enh" the
@@ -46,6 +67,23 @@ void smtp_reply_error(struct smtp_session *s, int code, const char *enh,
 /* Reset the mail transaction (RFC 5321 4.1.1.5) */
 void smtp_transaction_reset(struct smtp_session *s);
 void smtp_close(struct smtp_session *s);
+
+/* smtp_txn.c: MAIL, RCPT and DATA, and the host's answers to them */
+int smtp_check_mail(struct smtp_session *s, const char *args, size_t len);
+void smtp_act_mail(struct smtp_session *s, const char *args, size_t len);
+int smtp_check_rcpt(struct smtp_session *s, const char *args, size_t len);
+void smtp_act_rcpt(struct smtp_session *s, const char *args, size_t len);
+int smtp_check_data(struct smtp_session *s, const char *args, size_t len);
+void smtp_act_data(struct smtp_session *s, const char *args, size_t len);
+/* In SMTP_ST_DATA: read message input; raises the DATA requests. */
+void smtp_data_input(struct smtp_session *s);
+void smtp_txn_resume(struct smtp_session *s, const struct smtp_answer *a);
+void smtp_txn_init(struct smtp_session *s);
+void smtp_txn_free(struct smtp_session *s);
+
+/* smtp_received.c: the Received: header of RFC 5321 4.4 into out */
+int smtp_received_header(const struct smtp_session *s, const char *date,
+			 struct buf *out);
 
 /* The command table (smtp_commands.c). */
 struct smtp_command {

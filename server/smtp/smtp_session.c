@@ -22,8 +22,12 @@ void smtp_settings_defaults(struct smtp_settings *st)
 	memset(st, 0, sizeof(*st));
 	st->hostname = "localhost";
 	st->line_max = SMTP_LINE_MAX_DEFAULT;
+	st->data_line_max = SMTP_DATA_LINE_MAX_DEFAULT;
+	st->message_max = SMTP_MESSAGE_MAX_DEFAULT;
+	st->max_recipients = SMTP_MAX_RCPT_DEFAULT;
 	st->max_errors = SMTP_MAX_ERRORS_DEFAULT;
 	st->output_max = 1024 * 1024;
+	st->chunk_size = 64 * 1024;
 }
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -44,13 +48,23 @@ struct smtp_session *smtp_session_new(const struct smtp_settings *st,
 	s->st.hostname = s->hostname;
 	copy_str(s->peer, sizeof(s->peer), peer_addr);
 	copy_str(s->id, sizeof(s->id), id);
+	if (s->st.data_line_max < 1000) /* 4.5.3.1.6 */
+		s->st.data_line_max = 1000;
+	if (s->st.max_recipients < 100) /* 4.5.3.1.8 */
+		s->st.max_recipients = 100;
+	if (s->st.chunk_size < 4096)
+		s->st.chunk_size = 4096;
 	/* input holds at most one partial line plus what one feed step adds */
-	buf_init(&s->in, s->st.line_max * 2 + 1024);
+	size_t line = s->st.line_max > s->st.data_line_max
+			      ? s->st.line_max
+			      : s->st.data_line_max;
+	buf_init(&s->in, line * 2 + 1024);
 	buf_init(&s->out, s->st.output_max);
 	buf_line_reader_init(&s->lines, s->st.line_max,
 			     s->st.bare_lf_accept ? BUF_LINE_BARE_LF_ENDS : 0);
 	s->state = SMTP_ST_GREETED;
 	s->tls_active = st->tls_at_start;
+	smtp_txn_init(s);
 	return s;
 }
 
@@ -59,6 +73,7 @@ void smtp_session_free(struct smtp_session **sp)
 	struct smtp_session *s = *sp;
 	if (s == NULL)
 		return;
+	smtp_txn_free(s);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	free(s);
@@ -90,11 +105,6 @@ void smtp_close(struct smtp_session *s)
 	s->state = SMTP_ST_CLOSING;
 	s->request = SMTP_REQ_CLOSE;
 	buf_clear(&s->in);
-}
-
-void smtp_transaction_reset(struct smtp_session *s)
-{
-	(void)s; /* no transaction state until MAIL exists */
 }
 
 __attribute__((format(printf, 5, 0))) static void
@@ -172,6 +182,8 @@ static void smtp_command_line(struct smtp_session *s, const char *line,
 		smtp_reply_error(s, 503, "5.5.1", "Bad sequence of commands%s",
 				 s->state == SMTP_ST_GREETED
 					 ? ": send EHLO or HELO first"
+				 : s->state == SMTP_ST_READY
+					 ? ": send MAIL first"
 					 : "");
 		return;
 	}
@@ -198,6 +210,12 @@ static void smtp_process(struct smtp_session *s)
 	size_t len;
 
 	while (s->request == SMTP_REQ_NONE) {
+		if (s->state == SMTP_ST_DATA) {
+			smtp_data_input(s);
+			if (s->request == SMTP_REQ_NONE)
+				return; /* all input read */
+			continue;
+		}
 		switch (buf_line_next(&s->lines, &s->in, &line, &len)) {
 		case BUF_LINE_MORE:
 			return;
@@ -239,6 +257,12 @@ size_t smtp_session_feed(struct smtp_session *s, const void *data, size_t len)
 		smtp_process(s);
 	}
 	return taken;
+}
+
+void smtp_session_resume(struct smtp_session *s, const struct smtp_answer *a)
+{
+	smtp_txn_resume(s, a);
+	smtp_process(s); /* go on with what was already received */
 }
 
 void smtp_session_tls_done(struct smtp_session *s, bool ok,

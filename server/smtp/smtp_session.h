@@ -24,29 +24,87 @@
 
 #include "buf.h"
 
+/* Which service the listener offers (RFC 6409 for submission). */
+enum smtp_mode {
+	SMTP_MODE_MX,	      /* receiving: port 25 style */
+	SMTP_MODE_SUBMISSION, /* AUTH required before MAIL (RFC 6409 4.3) */
+};
+
 /* What the session needs to know of its listener and config. */
 struct smtp_settings {
-	const char *hostname;  /* our name in the greeting and EHLO */
+	const char *hostname; /* our name in the greeting and EHLO */
+	enum smtp_mode mode;
 	bool starttls_offered; /* the listener has TLS to upgrade to */
 	bool tls_at_start;     /* implicit TLS listener (RFC 8314) */
-	bool bare_lf_accept;   /* treat a bare LF as a line end */
+	bool bare_lf_accept;   /* a bare LF ends a command line, and bare
+				* LF/CR in a message are stored as CRLF
+				* (they never end DATA); else refused */
 	size_t line_max;       /* command line, CRLF included (4.5.3.1.4) */
-	unsigned max_errors;   /* error replies before 421 and close */
-	size_t output_max;     /* most reply bytes held for the host; the
-				 * host stops reading while output waits */
+	size_t data_line_max;  /* message text line, CRLF included
+				* (4.5.3.1.6) */
+	unsigned long long message_max; /* SIZE (RFC 1870); 0: no limit */
+	unsigned max_recipients;	/* per message, >= 100 (4.5.3.1.8) */
+	unsigned max_errors;		/* error replies before 421 and close */
+	size_t output_max; /* most reply bytes held for the host; the
+				* host stops reading while output waits */
+	size_t chunk_size; /* message bytes handed to the host at once */
 };
 
 /* RFC 5321 section 4.5.3.1.4: 512 octets with the CRLF. */
-#define SMTP_LINE_MAX_DEFAULT	512
-#define SMTP_MAX_ERRORS_DEFAULT 10
+#define SMTP_LINE_MAX_DEFAULT	   512
+#define SMTP_DATA_LINE_MAX_DEFAULT 1000
+#define SMTP_MESSAGE_MAX_DEFAULT   (50ULL * 1024 * 1024)
+#define SMTP_MAX_RCPT_DEFAULT	   1000
+#define SMTP_MAX_ERRORS_DEFAULT	   10
 
 void smtp_settings_defaults(struct smtp_settings *st);
 
 enum smtp_request {
-	SMTP_REQ_NONE,	   /* feed more input when it arrives */
-	SMTP_REQ_STARTTLS, /* send output, then run the TLS handshake and
-			    * call smtp_session_tls_done() */
-	SMTP_REQ_CLOSE,	   /* send output, then close the connection */
+	SMTP_REQ_NONE,	     /* feed more input when it arrives */
+	SMTP_REQ_STARTTLS,   /* send output, then run the TLS handshake and
+			     * call smtp_session_tls_done() */
+	SMTP_REQ_CLOSE,	     /* send output, then close the connection */
+	SMTP_REQ_RCPT,	     /* may smtp_session_pending_rcpt() receive
+			     * mail? resume: ok, or the refusal */
+	SMTP_REQ_DATA_BEGIN, /* open a spool file for the envelope; resume:
+			      * ok with queue_id and date, or a refusal */
+	SMTP_REQ_DATA_CHUNK, /* append smtp_session_message() to it and
+			      * consume what was written; resume: ok, or
+			      * the failure (e.g. 452 4.3.1 disk full) */
+	SMTP_REQ_DATA_END,   /* the same, then: if smtp_session_message_ok()
+			     * commit it durably, else discard it; resume:
+			     * ok (the message is safe) or a failure */
+};
+
+/* The host's answer to a request. With ok, the engine picks the reply;
+ * without, code/enhanced/text are the reply to give (e.g. 550 5.1.1). */
+struct smtp_answer {
+	bool ok;
+	int code;
+	const char *enhanced;
+	const char *text;
+	const char *queue_id; /* DATA_BEGIN: named in Received and 250 */
+	const char *date;     /* DATA_BEGIN: RFC 5322 date-time for Received */
+};
+
+struct smtp_rcpt {
+	char *addr;   /* local@domain as given ("postmaster" alone too) */
+	char *local;  /* local part, quoting removed: for lookups */
+	char *domain; /* "" for the bare postmaster */
+	bool postmaster;
+};
+
+/* The mail transaction so far (RFC 5321 3.3). */
+struct smtp_envelope {
+	char *mail_from;	 /* "" for the null reverse-path <> */
+	unsigned long long size; /* SIZE= declared, 0 if not */
+	bool body_8bit;		 /* BODY=8BITMIME (RFC 6152) */
+	bool smtputf8;		 /* SMTPUTF8 (RFC 6531) */
+	struct smtp_rcpt *rcpt;
+	size_t n_rcpt;
+	const char *helo;
+	const char *peer;
+	const char *tls; /* "" without TLS */
 };
 
 struct smtp_session;
@@ -78,6 +136,18 @@ void smtp_session_tls_done(struct smtp_session *s, bool ok,
 void smtp_session_shutdown(struct smtp_session *s);
 /* The host's idle timer fired: 421 and close (RFC 5321 4.5.3.2). */
 void smtp_session_timeout(struct smtp_session *s);
+
+/* Answer the pending request (RCPT, DATA_*). */
+void smtp_session_resume(struct smtp_session *s, const struct smtp_answer *a);
+
+const struct smtp_envelope *smtp_session_envelope(const struct smtp_session *s);
+/* SMTP_REQ_RCPT: the recipient to judge. */
+const struct smtp_rcpt *smtp_session_pending_rcpt(const struct smtp_session *s);
+/* SMTP_REQ_DATA_CHUNK / _END: message bytes for the spool; the host
+ * buf_consume()s what it wrote. */
+struct buf *smtp_session_message(struct smtp_session *s);
+/* SMTP_REQ_DATA_END: the message arrived whole and within the limits. */
+bool smtp_session_message_ok(const struct smtp_session *s);
 
 bool smtp_session_tls_active(const struct smtp_session *s);
 const char *smtp_session_id(const struct smtp_session *s);

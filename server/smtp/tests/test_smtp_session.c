@@ -85,13 +85,20 @@ START_TEST(ehlo_lists_extensions)
 	ck_run(&st, "EHLO client.example.test\r\n",
 	       "250-mx.example.test Hello client.example.test [192.0.2.7]\r\n"
 	       "250-PIPELINING\r\n"
+	       "250-SIZE 52428800\r\n"
+	       "250-8BITMIME\r\n"
 	       "250-ENHANCEDSTATUSCODES\r\n"
+	       "250-SMTPUTF8\r\n"
 	       "250 STARTTLS\r\n");
 	st.starttls_offered = false;
+	st.message_max = 0;
 	ck_run(&st, "ehlo [192.0.2.1]\r\n",
 	       "250-mx.example.test Hello [192.0.2.1] [192.0.2.7]\r\n"
 	       "250-PIPELINING\r\n"
-	       "250 ENHANCEDSTATUSCODES\r\n");
+	       "250-SIZE\r\n"
+	       "250-8BITMIME\r\n"
+	       "250-ENHANCEDSTATUSCODES\r\n"
+	       "250 SMTPUTF8\r\n");
 }
 END_TEST
 
@@ -130,9 +137,10 @@ START_TEST(noop_rset_help_quit)
 	ck_run(&st, "RSET now\r\n",
 	       "501 5.5.4 Syntax error: RSET takes no parameters\r\n");
 	ck_run(&st, "HELP\r\n",
-	       "214-2.0.0 Commands: EHLO HELO STARTTLS RSET NOOP HELP QUIT\r\n"
+	       "214-2.0.0 Commands: EHLO HELO STARTTLS RSET NOOP HELP QUIT MAIL "
+	       "RCPT DATA VRFY\r\n"
 	       "214 2.0.0 See RFC 5321; end of HELP\r\n");
-	ck_run(&st, "HELP noop\r\nHELP MAIL\r\n",
+	ck_run(&st, "HELP noop\r\nHELP EXPN\r\n",
 	       "214 2.0.0 NOOP is supported\r\n"
 	       "504 5.5.1 HELP topic not recognized\r\n");
 	const char *in = "QUIT\r\nNOOP\r\n";
@@ -151,7 +159,12 @@ START_TEST(unknown_and_unimplemented)
 	ck_run(&st, "\r\n", "500 5.5.1 Command unrecognized\r\n");
 	ck_run(&st, "EHLOX a.b\r\n", "500 5.5.1 Command unrecognized\r\n");
 	ck_run(&st, "MAIL FROM:<a@b.example>\r\n",
-	       "502 5.5.1 Command not implemented\r\n");
+	       "503 5.5.1 Bad sequence of commands: send EHLO or HELO "
+	       "first\r\n");
+	ck_run(&st, "EXPN list\r\n", "502 5.5.1 Command not implemented\r\n");
+	ck_run(&st, "VRFY bob\r\nVRFY\r\n",
+	       "252 2.0.0 Cannot VRFY user; try RCPT to attempt delivery\r\n"
+	       "501 5.5.4 Syntax: VRFY address\r\n");
 }
 END_TEST
 
@@ -187,7 +200,10 @@ START_TEST(starttls_flow)
 			 "HELO first\r\n"
 			 "250-mx.example.test Hello c.example [192.0.2.7]\r\n"
 			 "250-PIPELINING\r\n"
-			 "250 ENHANCEDSTATUSCODES\r\n"
+			 "250-SIZE 52428800\r\n"
+			 "250-8BITMIME\r\n"
+			 "250-ENHANCEDSTATUSCODES\r\n"
+			 "250 SMTPUTF8\r\n"
 			 "503 5.5.1 TLS already active\r\n");
 	free(out);
 	smtp_session_free(&s);
@@ -199,7 +215,8 @@ START_TEST(starttls_refusals)
 	struct smtp_settings st = settings();
 	ck_run(&st, "EHLO c.example\r\nSTARTTLS now\r\n",
 	       "250-mx.example.test Hello c.example [192.0.2.7]\r\n"
-	       "250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n"
+	       "250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n"
+	       "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 STARTTLS\r\n"
 	       "501 5.5.4 Syntax error: STARTTLS takes no parameters\r\n");
 	st.starttls_offered = false;
 	ck_run(&st, "HELO c.example\r\nSTARTTLS\r\n",

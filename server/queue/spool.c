@@ -1,0 +1,207 @@
+/*
+ * spool.c - writing spool files durably (see spool.h).
+ *
+ * The order is what makes "250 means on disk" true: write, fsync the
+ * file, close and check the close, rename tmp/<id> to new/<id>, fsync the
+ * new/ directory. Only then is the message acknowledged. A crash before
+ * the rename leaves a tmp/ file nobody was told about; after it, the
+ * message is in new/ and will be delivered after the restart.
+ */
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+struct spool_msg {
+	int fd;
+	char tmp[1024];
+	char final[1024];
+	char newdir[1024];
+};
+
+static int fail(char *err, size_t errlen, const char *what, const char *path)
+{
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+	return -1;
+}
+
+static int make_dir(const char *path)
+{
+	return mkdir(path, 0750) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int spool_init(const char *queue_dir, char *err, size_t errlen)
+{
+	char tmp[1024], new[1024];
+	snprintf(tmp, sizeof(tmp), "%s/tmp", queue_dir);
+	snprintf(new, sizeof(new), "%s/new", queue_dir);
+	if (make_dir(queue_dir) != 0)
+		return fail(err, errlen, "cannot create", queue_dir);
+	if (make_dir(tmp) != 0 || make_dir(new) != 0)
+		return fail(err, errlen, "cannot create", tmp);
+	DIR *d = opendir(tmp);
+	if (d == NULL)
+		return fail(err, errlen, "cannot open", tmp);
+	int removed = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+/* A unique id: seconds, a per-process counter and random bits, in
+ * upper-case hex (an RFC 5321 Atom, fit for "id" in Received). */
+static void make_id(time_t now, char *id, size_t n)
+{
+	static unsigned counter;
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd = (uint32_t)getpid();
+	snprintf(id, n, "%08llX%05X%06X",
+		 (unsigned long long)now & 0xffffffffULL,
+		 (unsigned)(counter++ & 0xfffff), (unsigned)(rnd & 0xffffff));
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_envelope(int fd, const struct smtp_envelope *env,
+			  const char *id, time_t now)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	int rc = buf_printf(&b,
+			    "QUILL-SPOOL 1\nid %s\narrived %lld\nfrom <%s>\n"
+			    "size %llu\nbody %s\nsmtputf8 %d\nhelo %s\n"
+			    "peer %s\ntls %s\n",
+			    id, (long long)now, env->mail_from, env->size,
+			    env->body_8bit ? "8BITMIME" : "7BIT",
+			    env->smtputf8 ? 1 : 0, env->helo, env->peer,
+			    env->tls[0] ? env->tls : "-");
+	for (size_t i = 0; rc == 0 && i < env->n_rcpt; i++)
+		rc = buf_printf(&b, "rcpt <%s>\n", env->rcpt[i].addr);
+	if (rc == 0)
+		rc = buf_append(&b, "\n", 1);
+	if (rc == 0)
+		rc = write_all(fd, buf_data(&b), buf_len(&b));
+	buf_free(&b);
+	return rc;
+}
+
+struct spool_msg *spool_begin(const char *queue_dir,
+			      const struct smtp_envelope *env, time_t now,
+			      char *id_r, char *err, size_t errlen)
+{
+	struct spool_msg *m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	make_id(now, id_r, SPOOL_ID_MAX);
+	snprintf(m->tmp, sizeof(m->tmp), "%s/tmp/%s", queue_dir, id_r);
+	snprintf(m->final, sizeof(m->final), "%s/new/%s", queue_dir, id_r);
+	snprintf(m->newdir, sizeof(m->newdir), "%s/new", queue_dir);
+	m->fd = open(m->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (m->fd < 0) {
+		fail(err, errlen, "cannot create", m->tmp);
+		free(m);
+		return NULL;
+	}
+	if (write_envelope(m->fd, env, id_r, now) != 0) {
+		fail(err, errlen, "cannot write", m->tmp);
+		spool_abort(&m);
+		return NULL;
+	}
+	return m;
+}
+
+int spool_write(struct spool_msg *m, const void *data, size_t len, char *err,
+		size_t errlen)
+{
+	if (write_all(m->fd, data, len) != 0)
+		return fail(err, errlen, "cannot write", m->tmp);
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int spool_commit(struct spool_msg **mp, char *err, size_t errlen)
+{
+	struct spool_msg *m = *mp;
+	int rc = -1;
+	*mp = NULL;
+	if (fsync(m->fd) != 0) {
+		fail(err, errlen, "cannot fsync", m->tmp);
+		close(m->fd);
+	} else if (close(m->fd) != 0) {
+		fail(err, errlen, "cannot close", m->tmp);
+	} else if (rename(m->tmp, m->final) != 0) {
+		fail(err, errlen, "cannot rename", m->tmp);
+	} else if (fsync_dir(m->newdir) != 0) {
+		/* renamed but maybe not durable: report the failure; the
+		 * client retries and may deliver twice (RFC 5321 6.1) */
+		fail(err, errlen, "cannot fsync", m->newdir);
+	} else {
+		rc = 0;
+	}
+	if (rc != 0)
+		unlink(m->tmp); /* never acknowledged */
+	free(m);
+	return rc;
+}
+
+void spool_abort(struct spool_msg **mp)
+{
+	struct spool_msg *m = *mp;
+	if (m == NULL)
+		return;
+	if (m->fd >= 0)
+		close(m->fd);
+	unlink(m->tmp);
+	free(m);
+	*mp = NULL;
+}
+
+void spool_date(time_t now, char *out, size_t n)
+{
+	struct tm tm;
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(out, n, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		snprintf(out, n, "Thu, 01 Jan 1970 00:00:00 +0000");
+}

@@ -1,0 +1,302 @@
+/*
+ * smtp_host.c - the SMTP engine as quilld runs it: the engine ops the host
+ * calls, and the answers to the engine's requests.
+ *
+ * RCPT: who may receive mail here (RFC 5321 4.5.1 postmaster; local users
+ * from the passwd-file; everything else is relaying, refused with 550 5.7.1
+ * until authenticated relaying exists). DATA: the message goes into a
+ * spool file as it arrives; at its end the file is committed (fsync, rename,
+ * directory fsync) on the thread pool, and only then is the engine told to
+ * say 250.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "engine.h"
+#include "log.h"
+#include "passwd.h"
+#include "pool.h"
+#include "queue/spool.h"
+#include "smtp/smtp_session.h"
+
+struct smtp_host {
+	struct smtp_session *s;
+	struct host_services *svc;
+	char id[24];
+	struct spool_msg *spool;
+	char queue_id[SPOOL_ID_MAX];
+	char date[64]; /* of the message being received, for Received */
+	struct commit_job *job; /* a commit under way on the pool */
+};
+
+/* A commit on the pool. It owns the spool file; the session may be gone
+ * by the time it is done (then h is NULL and nothing is resumed). */
+struct commit_job {
+	struct spool_msg *spool;
+	struct smtp_host *h;
+	struct engine_call call;
+	int rc;
+	char err[256];
+	char id[24];
+};
+
+static void *smtp_create(struct host_services *svc,
+			 const struct config_listener *l, const char *peer,
+			 const char *id)
+{
+	const struct quilld_config *cfg = svc->cfg;
+	struct smtp_settings st;
+	struct smtp_host *h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	smtp_settings_defaults(&st);
+	st.hostname = cfg->hostname;
+	st.mode = l->proto == PROTO_SUBMISSION ? SMTP_MODE_SUBMISSION
+					       : SMTP_MODE_MX;
+	st.starttls_offered = l->tls == LISTEN_TLS_STARTTLS;
+	st.tls_at_start = l->tls == LISTEN_TLS_IMPLICIT;
+	st.bare_lf_accept = cfg->smtp_bare_lf_accept;
+	st.line_max = cfg->smtp_line_max;
+	st.data_line_max = cfg->smtp_data_line_max;
+	st.message_max = cfg->smtp_message_max;
+	st.max_recipients = cfg->smtp_max_recipients;
+	st.max_errors = cfg->smtp_max_errors;
+	h->svc = svc;
+	snprintf(h->id, sizeof(h->id), "%s", id);
+	h->s = smtp_session_new(&st, peer, id);
+	if (h->s == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void smtp_destroy(void **session)
+{
+	struct smtp_host *h = *session;
+	if (h == NULL)
+		return;
+	if (h->job != NULL)
+		h->job->h = NULL; /* the commit finishes without us */
+	spool_abort(&h->spool);
+	smtp_session_free(&h->s);
+	free(h);
+	*session = NULL;
+}
+
+static bool is_local_domain(const struct quilld_config *cfg, const char *d)
+{
+	return strcasecmp(d, cfg->domain) == 0 ||
+	       strcasecmp(d, cfg->hostname) == 0;
+}
+
+/* RCPT: postmaster always (RFC 5321 4.5.1), local users, no relaying. */
+static struct smtp_answer judge_rcpt(struct smtp_host *h)
+{
+	const struct smtp_rcpt *r = smtp_session_pending_rcpt(h->s);
+	const struct quilld_config *cfg = h->svc->cfg;
+	struct smtp_answer a = {.ok = true};
+	bool local = r->domain[0] == '\0' || is_local_domain(cfg, r->domain);
+	if (!local) {
+		a = (struct smtp_answer){.code = 550,
+					 .enhanced = "5.7.1",
+					 .text = "Relaying denied"};
+	} else if (r->postmaster || strcasecmp(r->local, "postmaster") == 0) {
+		/* accepted */
+	} else if (h->svc->users == NULL ||
+		   passwd_db_lookup(h->svc->users, r->local) == NULL) {
+		a = (struct smtp_answer){.code = 550,
+					 .enhanced = "5.1.1",
+					 .text = "User unknown"};
+	}
+	return a;
+}
+
+static struct smtp_answer spool_failure(const char *err)
+{
+	/* RFC 3463 4.3.1: mail system full; otherwise a local error */
+	bool full =
+		strstr(err, "No space") != NULL || strstr(err, "quota") != NULL;
+	return (struct smtp_answer){.code = full ? 452 : 451,
+				    .enhanced = full ? "4.3.1" : "4.3.0",
+				    .text = full ? "Insufficient system storage"
+						 : "Local error in processing"};
+}
+
+static struct smtp_answer data_begin(struct smtp_host *h)
+{
+	char err[512];
+	time_t now = time(NULL);
+	h->spool = spool_begin(h->svc->queue_dir, smtp_session_envelope(h->s),
+			       now, h->queue_id, err, sizeof(err));
+	if (h->spool == NULL) {
+		log_error(h->id, "spool.begin_failed %s", err);
+		return spool_failure(err);
+	}
+	spool_date(now, h->date, sizeof(h->date));
+	return (struct smtp_answer){
+		.ok = true, .queue_id = h->queue_id, .date = h->date};
+}
+
+/* Write what the engine holds; false (and a failure in a_r) on error. */
+static bool data_write(struct smtp_host *h, struct smtp_answer *a_r)
+{
+	struct buf *msg = smtp_session_message(h->s);
+	char err[512];
+	if (h->spool != NULL && buf_len(msg) > 0 &&
+	    spool_write(h->spool, buf_data(msg), buf_len(msg), err,
+			sizeof(err)) != 0) {
+		log_error(h->id, "spool.write_failed %s", err);
+		spool_abort(&h->spool);
+		*a_r = spool_failure(err);
+		buf_consume(msg, buf_len(msg));
+		return false;
+	}
+	buf_consume(msg, buf_len(msg));
+	return true;
+}
+
+static void commit_work(void *arg)
+{
+	struct commit_job *j = arg;
+	j->rc = spool_commit(&j->spool, j->err, sizeof(j->err));
+}
+
+static void commit_done(void *arg)
+{
+	struct commit_job *j = arg;
+	struct smtp_host *h = j->h;
+	if (j->rc != 0)
+		log_error(j->id, "spool.commit_failed %s", j->err);
+	if (h != NULL) {
+		struct smtp_answer a = {.ok = true};
+		if (j->rc != 0)
+			a = spool_failure(j->err);
+		h->job = NULL;
+		smtp_session_resume(h->s, &a);
+		j->call.resumed(j->call.arg);
+	}
+	free(j);
+}
+
+/* DATA_END: commit on the pool, or discard a refused message. */
+static enum engine_serve data_end(struct smtp_host *h,
+				  const struct engine_call *c)
+{
+	struct smtp_answer a = {.ok = true};
+	if (!data_write(h, &a) || !smtp_session_message_ok(h->s)) {
+		spool_abort(&h->spool);
+		smtp_session_resume(h->s, &a);
+		return ENGINE_SERVED;
+	}
+	struct commit_job *j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		spool_abort(&h->spool);
+		a = spool_failure("out of memory");
+		smtp_session_resume(h->s, &a);
+		return ENGINE_SERVED;
+	}
+	j->spool = h->spool;
+	h->spool = NULL;
+	j->h = h;
+	j->call = *c;
+	snprintf(j->id, sizeof(j->id), "%s", h->id);
+	if (pool_submit(h->svc->pool, commit_work, commit_done, j) != 0) {
+		spool_abort(&j->spool);
+		free(j);
+		a = spool_failure("pool stopped");
+		smtp_session_resume(h->s, &a);
+		return ENGINE_SERVED;
+	}
+	h->job = j;
+	return ENGINE_PENDING;
+}
+
+static enum engine_serve smtp_serve(void *session, const struct engine_call *c)
+{
+	struct smtp_host *h = session;
+	struct smtp_answer a = {.ok = true};
+	switch (smtp_session_request(h->s)) {
+	case SMTP_REQ_RCPT:
+		a = judge_rcpt(h);
+		break;
+	case SMTP_REQ_DATA_BEGIN:
+		a = data_begin(h);
+		break;
+	case SMTP_REQ_DATA_CHUNK:
+		data_write(h, &a);
+		break;
+	case SMTP_REQ_DATA_END:
+		return data_end(h, c);
+	default:
+		return ENGINE_SERVED;
+	}
+	smtp_session_resume(h->s, &a);
+	return ENGINE_SERVED;
+}
+
+static enum engine_request smtp_request(const void *session)
+{
+	const struct smtp_host *h = session;
+	switch (smtp_session_request(h->s)) {
+	case SMTP_REQ_NONE:
+		return ENGINE_REQ_NONE;
+	case SMTP_REQ_STARTTLS:
+		return ENGINE_REQ_STARTTLS;
+	case SMTP_REQ_CLOSE:
+		return ENGINE_REQ_CLOSE;
+	case SMTP_REQ_RCPT:
+	case SMTP_REQ_DATA_BEGIN:
+	case SMTP_REQ_DATA_CHUNK:
+	case SMTP_REQ_DATA_END:
+		break;
+	}
+	return ENGINE_REQ_SERVE;
+}
+
+static void smtp_start(void *session)
+{
+	smtp_session_start(((struct smtp_host *)session)->s);
+}
+
+static size_t smtp_feed(void *session, const void *data, size_t len)
+{
+	return smtp_session_feed(((struct smtp_host *)session)->s, data, len);
+}
+
+static struct buf *smtp_output(void *session)
+{
+	return smtp_session_output(((struct smtp_host *)session)->s);
+}
+
+static void smtp_tls_done(void *session, bool ok, const char *desc)
+{
+	smtp_session_tls_done(((struct smtp_host *)session)->s, ok, desc);
+}
+
+static void smtp_shutdown(void *session)
+{
+	smtp_session_shutdown(((struct smtp_host *)session)->s);
+}
+
+static void smtp_timeout(void *session)
+{
+	smtp_session_timeout(((struct smtp_host *)session)->s);
+}
+
+const struct engine_ops smtp_engine_ops = {
+	.name = "smtp",
+	.create = smtp_create,
+	.destroy = smtp_destroy,
+	.start = smtp_start,
+	.feed = smtp_feed,
+	.output = smtp_output,
+	.request = smtp_request,
+	.serve = smtp_serve,
+	.tls_done = smtp_tls_done,
+	.shutdown = smtp_shutdown,
+	.timeout = smtp_timeout,
+};
