@@ -266,7 +266,7 @@ static int user_opts(int argc, char **argv, unsigned allowed,
 		say(cmd,
 		    "scheme '%s' unknown or not supported here "
 		    "(SHA512-CRYPT, SHA256-CRYPT, YESCRYPT, BLF-CRYPT, "
-		    "PLAIN)",
+		    "SCRAM-SHA-256, PLAIN)",
 		    o->scheme);
 		return EXIT_USAGE;
 	}
@@ -317,7 +317,12 @@ static int hash_new_password(const struct user_opts *o, char *hash, size_t n)
 
 	if (new_password(o->cmd, pw, sizeof(pw)) == 0) {
 		rc = passwd_hash(o->scheme, pw, hash, n);
-		if (rc != 0)
+		if (rc != 0 && errno == EINVAL && o->scheme != NULL &&
+		    strcasecmp(o->scheme, "SCRAM-SHA-256") == 0)
+			say(o->cmd, "cannot hash the password: SCRAM-SHA-256 "
+				    "takes ASCII without control characters "
+				    "(SASLprep)");
+		else if (rc != 0)
 			say(o->cmd, "cannot hash the password: %s",
 			    strerror(errno));
 	}

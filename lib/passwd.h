@@ -28,6 +28,17 @@
  * caller's options allow it. An empty hash, or a CRYPT hash starting with
  * '!' or '*', is a locked account: it never verifies.
  *
+ * SCRAM-SHA-256 is Dovecot's scheme of that name: the keys of RFC 5802
+ * section 3 with SHA-256 (RFC 7677, lib/scram.h), stored as
+ * "<iterations>,<salt base64>,<StoredKey base64>,<ServerKey base64>",
+ * strictly checked when loading (iterations 1..10^7, a salt of 1..64
+ * bytes, keys of 32). It serves the SCRAM-SHA-256 SASL mechanism without
+ * the password (passwd_scram_keys()), and a plaintext password still
+ * verifies against it (Hi() with the stored salt and count). The password
+ * is Normalize()d by SASLprep, of which only ASCII is implemented: a
+ * password with other characters (or a control character) can not be
+ * hashed (EINVAL) nor verify.
+ *
  * Every function here is thread safe: no global state, crypt work in a
  * struct crypt_data on the heap.
  */
@@ -120,6 +131,14 @@ enum passwd_verify_result passwd_verify(const struct passwd_db *db,
 					size_t password_len,
 					const struct passwd_options *opt);
 
+/* passwd_verify() for an entry the caller looked up itself (e may be NULL
+ * for an unknown user: the same work as a wrong password, a crypt of a
+ * fresh setting of the default scheme). */
+enum passwd_verify_result passwd_verify_entry(const struct passwd_entry *e,
+					      const char *password,
+					      size_t password_len,
+					      const struct passwd_options *opt);
+
 /* A human-readable name for a verify result. */
 const char *passwd_verify_result_str(enum passwd_verify_result res);
 
@@ -129,12 +148,27 @@ bool passwd_scheme_supported(const char *scheme);
 
 /* Hashes password with a fresh random salt into out as "{SCHEME}hash".
  * scheme is SHA512-CRYPT (also when NULL), SHA256-CRYPT, YESCRYPT,
- * BLF-CRYPT or PLAIN (for tests). Returns 0, or -1 with errno: EINVAL (bad
- * scheme or password: empty, too long, or for PLAIN containing ':' or a
- * control character), ENOTSUP (scheme not in this libcrypt), ERANGE (out
- * too small), ENOMEM. */
+ * BLF-CRYPT, SCRAM-SHA-256 (SCRAM_ITERATIONS_DEFAULT = 4096 iterations, a
+ * 16-byte salt) or PLAIN (for tests). Returns 0, or -1 with errno: EINVAL
+ * (bad scheme or password: empty, too long, for PLAIN containing ':' or a
+ * control character, for SCRAM-SHA-256 not ASCII or holding a control
+ * character), ENOTSUP (scheme not in this libcrypt), ERANGE (out too
+ * small), ENOMEM, EIO (OpenSSL failed). */
 int passwd_hash(const char *scheme, const char *password, char *out,
 		size_t out_size);
+
+/* passwd_hash("SCRAM-SHA-256", ...) with iterations (1..10^7) instead of
+ * 4096, which RFC 7677 asks servers for at least; fewer are for tests and
+ * fuzzers, whose SASL settings must then allow them. */
+int passwd_hash_scram(const char *password, unsigned iterations, char *out,
+		      size_t out_size);
+
+struct scram_creds; /* lib/scram.h */
+
+/* The SCRAM-SHA-256 keys stored for e. Returns 0, or -1 with errno ENOENT
+ * (another scheme), EACCES (a locked account: no hash) or EINVAL (a hash
+ * that does not parse: only for an entry not loaded from a file). */
+int passwd_scram_keys(const struct passwd_entry *e, struct scram_creds *out);
 
 /* Formats e as one passwd-file line, without the newline, leaving out
  * trailing empty fields. Returns 0, or -1 with errno ERANGE. */

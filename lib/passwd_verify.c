@@ -14,19 +14,27 @@
  *   does not depend on where the strings differ nor on their lengths.
  * - Hashing takes the salt from libxcrypt (getrandom()) and refuses a
  *   scheme whose settings this libcrypt would not use.
+ * - SCRAM-SHA-256 (RFC 5802 section 3, RFC 7677) keeps StoredKey and
+ *   ServerKey, in Dovecot's form (lib/scram.h). A plaintext password is
+ *   checked by deriving both again with Hi() over the stored salt and
+ *   count, compared with CRYPTO_memcmp(); hashing takes 16 random bytes
+ *   of salt (RAND_bytes) and 4096 iterations (RFC 7677 section 3).
  */
+#include "base64.h"
 #include "passwd.h"
 #include "passwd_private.h"
+#include "scram.h"
 
 #include <crypt.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-enum scheme_kind { SCHEME_CRYPT, SCHEME_PLAIN };
+enum scheme_kind { SCHEME_CRYPT, SCHEME_PLAIN, SCHEME_SCRAM };
 
 struct scheme {
 	const char *name;
@@ -42,6 +50,7 @@ static const struct scheme schemes[] = {
 	{"YESCRYPT", SCHEME_CRYPT, "$y$", {"$y$", NULL}},
 	{"CRYPT", SCHEME_CRYPT, NULL, {NULL}},
 	{"PLAIN", SCHEME_PLAIN, NULL, {NULL}},
+	{"SCRAM-SHA-256", SCHEME_SCRAM, NULL, {NULL}},
 };
 #define DEFAULT_SCHEME (&schemes[0])
 
@@ -108,10 +117,69 @@ static bool hash_locked(const char *hash)
 	return hash[0] == '\0' || hash[0] == '!' || hash[0] == '*';
 }
 
+/* Dovecot's form: "<i>,<salt>,<StoredKey>,<ServerKey>", base64. */
+static int scram_parse(const char *s, struct scram_creds *out)
+{
+	unsigned char *dest[4] = {NULL, out->salt, out->stored_key,
+				  out->server_key};
+	size_t size[4] = {0, SCRAM_SALT_MAX, SCRAM_HASH_LEN, SCRAM_HASH_LEN};
+	size_t i, n, len = 0;
+
+	for (i = 0; i < 4; i++, s += n + 1) {
+		const char *comma = strchr(s, ',');
+		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if ((comma == NULL) != (i == 3) ||
+		    (i == 0 &&
+		     !scram_parse_iterations(s, n, &out->iterations)) ||
+		    (i > 0 &&
+		     (base64_decode(s, n, dest[i], size[i], &len) != 0 ||
+		      len == 0 || (i > 1 && len != SCRAM_HASH_LEN))))
+			break;
+		if (i == 1)
+			out->salt_len = len;
+		if (i == 3)
+			return 0;
+	}
+	scram_creds_wipe(out);
+	errno = EINVAL;
+	return -1;
+}
+
+static int scram_format(const struct scram_creds *c, char *out, size_t n)
+{
+	char salt[SCRAM_SALT_MAX / 3 * 4 + 8], stored[48], server[48];
+
+	if (base64_encode(c->salt, c->salt_len, salt, sizeof(salt)) != 0 ||
+	    base64_encode(c->stored_key, SCRAM_HASH_LEN, stored,
+			  sizeof(stored)) != 0 ||
+	    base64_encode(c->server_key, SCRAM_HASH_LEN, server,
+			  sizeof(server)) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return passwd_fmt_into(out, n, "{SCRAM-SHA-256}%u,%s,%s,%s",
+			       c->iterations, salt, stored, server);
+}
+
+static const char *scram_check_hash(const char *hash)
+{
+	struct scram_creds c;
+
+	if (hash[0] == '\0')
+		return NULL; /* locked */
+	if (scram_parse(hash, &c) != 0)
+		return "SCRAM-SHA-256 hash is not "
+		       "iterations,salt,StoredKey,ServerKey";
+	scram_creds_wipe(&c);
+	return NULL;
+}
+
 const char *passwd_scheme_check_hash(const char *scheme, const char *hash)
 {
 	const struct scheme *s = scheme_find(scheme);
 
+	if (s != NULL && s->kind == SCHEME_SCRAM)
+		return scram_check_hash(hash);
 	if (s == NULL || s->kind != SCHEME_CRYPT || hash_locked(hash))
 		return NULL;
 	if (strlen(hash) >= CRYPT_OUTPUT_SIZE)
@@ -165,13 +233,12 @@ static int crypt_match(const char *pw, const char *setting, const char *expect,
 	return rc;
 }
 
-/* The work of a crypt check, and a failure. */
-static enum passwd_verify_result verify_dummy(const struct passwd_db *db,
-					      const char *pw)
+/* The work of a crypt check with setting dummy, and a failure. */
+static enum passwd_verify_result verify_dummy(const char *dummy, const char *pw)
 {
 	bool match;
 
-	if (crypt_match(pw, db->dummy, db->dummy, &match) != 0)
+	if (crypt_match(pw, dummy, dummy, &match) != 0)
 		return PASSWD_INTERNAL_ERROR;
 	return PASSWD_FAIL;
 }
@@ -189,7 +256,32 @@ static enum passwd_verify_result verify_plain(const char *pw,
 	return CRYPTO_memcmp(a, b, la) == 0 ? PASSWD_OK : PASSWD_FAIL;
 }
 
-static enum passwd_verify_result verify_entry(const struct passwd_db *db,
+/* Derives the keys of pw with the stored salt and count; both must
+ * match. A password SASLprep refuses can not match. */
+static enum passwd_verify_result verify_scram(const char *pw,
+					      const char *stored)
+{
+	struct scram_creds want, got;
+	enum passwd_verify_result res = PASSWD_INTERNAL_ERROR;
+
+	if (scram_parse(stored, &want) != 0)
+		return PASSWD_INTERNAL_ERROR;
+	if (scram_saslprep(pw, strlen(pw)) != SCRAM_PREP_OK) {
+		res = PASSWD_FAIL;
+	} else if (scram_creds_derive(pw, strlen(pw), want.salt, want.salt_len,
+				      want.iterations, &got) == 0) {
+		int diff = CRYPTO_memcmp(want.stored_key, got.stored_key,
+					 SCRAM_HASH_LEN) |
+			   CRYPTO_memcmp(want.server_key, got.server_key,
+					 SCRAM_HASH_LEN);
+		res = diff == 0 ? PASSWD_OK : PASSWD_FAIL;
+	}
+	scram_creds_wipe(&want);
+	scram_creds_wipe(&got);
+	return res;
+}
+
+static enum passwd_verify_result verify_entry(const char *dummy,
 					      const struct passwd_entry *e,
 					      const char *pw,
 					      const struct passwd_options *opt)
@@ -205,7 +297,9 @@ static enum passwd_verify_result verify_entry(const struct passwd_db *db,
 		return verify_plain(pw, e->hash);
 	}
 	if (hash_locked(e->hash))
-		return verify_dummy(db, pw);
+		return verify_dummy(dummy, pw);
+	if (s->kind == SCHEME_SCRAM)
+		return verify_scram(pw, e->hash);
 	if (!setting_usable(e->hash)) {
 		const struct scheme *real =
 			s->gen_prefix != NULL ? s : scheme_of_hash(e->hash);
@@ -218,16 +312,16 @@ static enum passwd_verify_result verify_entry(const struct passwd_db *db,
 	return match ? PASSWD_OK : PASSWD_FAIL;
 }
 
-enum passwd_verify_result passwd_verify(const struct passwd_db *db,
-					const char *user, const char *password,
-					size_t password_len,
-					const struct passwd_options *opt)
+/* e NULL: an unknown user. dummy is a setting of the default scheme. */
+static enum passwd_verify_result verify_copy(const char *dummy,
+					     const struct passwd_entry *e,
+					     const char *password,
+					     size_t password_len,
+					     const struct passwd_options *opt)
 {
-	const struct passwd_entry *e;
 	enum passwd_verify_result res;
 	char *pw;
 
-	/* Refused before the lookup: no hint whether the user exists. */
 	if (password == NULL || password_len > PASSWD_PASSWORD_MAX ||
 	    memchr(password, '\0', password_len) != NULL)
 		return PASSWD_FAIL;
@@ -236,11 +330,38 @@ enum passwd_verify_result passwd_verify(const struct passwd_db *db,
 		return PASSWD_INTERNAL_ERROR;
 	memcpy(pw, password, password_len);
 	pw[password_len] = '\0';
-	e = passwd_db_lookup(db, user);
-	res = e == NULL ? verify_dummy(db, pw) : verify_entry(db, e, pw, opt);
+	res = e == NULL ? verify_dummy(dummy, pw)
+			: verify_entry(dummy, e, pw, opt);
 	explicit_bzero(pw, password_len);
 	free(pw);
 	return res;
+}
+
+enum passwd_verify_result passwd_verify(const struct passwd_db *db,
+					const char *user, const char *password,
+					size_t password_len,
+					const struct passwd_options *opt)
+{
+	/* A bad password is refused before the lookup: no hint whether the
+	 * user exists. */
+	if (password == NULL || password_len > PASSWD_PASSWORD_MAX ||
+	    memchr(password, '\0', password_len) != NULL)
+		return PASSWD_FAIL;
+	return verify_copy(db->dummy, passwd_db_lookup(db, user), password,
+			   password_len, opt);
+}
+
+enum passwd_verify_result passwd_verify_entry(const struct passwd_entry *e,
+					      const char *password,
+					      size_t password_len,
+					      const struct passwd_options *opt)
+{
+	char dummy[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	/* made for known users too, so that both cost the same */
+	if (!passwd_dummy_setting(dummy, sizeof(dummy)))
+		return PASSWD_INTERNAL_ERROR;
+	return verify_copy(dummy, e, password, password_len, opt);
 }
 
 const char *passwd_verify_result_str(enum passwd_verify_result res)
@@ -294,6 +415,43 @@ static int hash_crypt(const struct scheme *s, const char *pw, char *out,
 	return rc;
 }
 
+int passwd_hash_scram(const char *password, unsigned iterations, char *out,
+		      size_t out_size)
+{
+	unsigned char salt[SCRAM_SALT_LEN];
+	size_t len = password == NULL ? 0 : strlen(password);
+	struct scram_creds c;
+	int rc = -1;
+
+	if (len > PASSWD_PASSWORD_MAX ||
+	    scram_saslprep(password, len) != SCRAM_PREP_OK) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (RAND_bytes(salt, sizeof(salt)) != 1)
+		errno = EIO;
+	else if (scram_creds_derive(password, len, salt, sizeof(salt),
+				    iterations, &c) == 0)
+		rc = scram_format(&c, out, out_size);
+	scram_creds_wipe(&c);
+	return rc;
+}
+
+int passwd_scram_keys(const struct passwd_entry *e, struct scram_creds *out)
+{
+	const struct scheme *s = scheme_find(e->scheme);
+
+	if (s == NULL || s->kind != SCHEME_SCRAM) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (e->hash[0] == '\0') {
+		errno = EACCES;
+		return -1;
+	}
+	return scram_parse(e->hash, out);
+}
+
 int passwd_hash(const char *scheme, const char *password, char *out,
 		size_t out_size)
 {
@@ -308,6 +466,9 @@ int passwd_hash(const char *scheme, const char *password, char *out,
 	}
 	if (s->kind == SCHEME_CRYPT)
 		return hash_crypt(s, password, out, out_size);
+	if (s->kind == SCHEME_SCRAM)
+		return passwd_hash_scram(password, SCRAM_ITERATIONS_DEFAULT,
+					 out, out_size);
 	if (strchr(password, ':') != NULL || passwd_has_ctl(password)) {
 		errno = EINVAL;
 		return -1;
