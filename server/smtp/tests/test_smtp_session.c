@@ -137,7 +137,8 @@ START_TEST(noop_rset_help_quit)
 	ck_run(&st, "RSET now\r\n",
 	       "501 5.5.4 Syntax error: RSET takes no parameters\r\n");
 	ck_run(&st, "HELP\r\n",
-	       "214-2.0.0 Commands: EHLO HELO STARTTLS RSET NOOP HELP QUIT MAIL "
+	       "214-2.0.0 Commands: EHLO HELO STARTTLS RSET NOOP HELP QUIT "
+	       "MAIL "
 	       "RCPT DATA VRFY\r\n"
 	       "214 2.0.0 See RFC 5321; end of HELP\r\n");
 	ck_run(&st, "HELP noop\r\nHELP EXPN\r\n",
