@@ -35,16 +35,11 @@
 #define BANNER_MAX  65536
 #define STOP_WAIT_S 20
 
-static const char *const quilld_caps[] = {"smtp",
-					  "smtp.starttls",
-					  "smtp.pipelining",
-					  "smtp.enhancedstatuscodes",
-					  "smtp.size",
-					  "smtp.8bitmime",
-					  "smtp.smtputf8",
-					  "submission",
-					  "submissions",
-					  NULL};
+static const char *const quilld_caps[] = {
+	"smtp",		 "smtp.ehlo",	    "smtp.vrfy",
+	"smtp.starttls", "smtp.pipelining", "smtp.enhancedstatuscodes",
+	"smtp.size",	 "smtp.8bitmime",   "smtp.smtputf8",
+	"submission",	 "submissions",	    NULL};
 
 static char **dup_list(const char *const *src)
 {
