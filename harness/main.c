@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "net.h"
 #include "report.h"
 #include "rfcmatrix.h"
@@ -33,8 +34,13 @@
 #endif
 #endif
 
+#define CLI_MAX_TARGETS 8
+
 struct cli {
 	const char *target_file, *quilld, *root, *tap, *junit;
+	const char *compare; /* --compare FILE: markdown table */
+	const char *targets[CLI_MAX_TARGETS]; /* every --target, in order */
+	size_t n_targets;
 	unsigned jobs, timeout;
 	bool verbose;
 	struct scenario_filter filter;
@@ -63,7 +69,8 @@ static void usage(FILE *f)
 		"[--root DIR] [-j N]\n"
 		"                         [--id GLOB] [--tag T] [--rfc PREFIX] "
 		"[--tap FILE]\n"
-		"                         [--junit FILE] [--timeout S] [-v] "
+		"                         [--junit FILE] [--timeout S] "
+		"[--compare FILE] [-v] "
 		"PATH...\n"
 		"       quill-harness list [--root DIR] [filters] PATH...\n"
 		"       quill-harness check [--root DIR] PATH...\n"
@@ -102,7 +109,13 @@ static int parse_one(struct cli *o, int c, int argc)
 	struct scenario_filter *f = &o->filter;
 	switch (c) {
 	case 't':
+		if (o->n_targets == CLI_MAX_TARGETS)
+			return -1;
+		o->targets[o->n_targets++] = optarg;
 		o->target_file = optarg;
+		return 0;
+	case 'C':
+		o->compare = optarg;
 		return 0;
 	case 'q':
 		o->quilld = optarg;
@@ -147,6 +160,7 @@ static int parse_cli(int argc, char **argv, struct cli *o)
 		{"tap", required_argument, NULL, 'T'},
 		{"junit", required_argument, NULL, 'J'},
 		{"timeout", required_argument, NULL, 'o'},
+		{"compare", required_argument, NULL, 'C'},
 		{"verbose", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0}};
 	int c;
@@ -370,7 +384,10 @@ static struct target *make_target(const struct cli *o)
 		fprintf(stderr, "quill-harness: %s\n", msg);
 		return NULL;
 	}
-	if ((t = target_quilld_new(path)) == NULL)
+	char abs[4096]; /* quilld runs in its own directory */
+	if (realpath(path, abs) == NULL)
+		snprintf(abs, sizeof(abs), "%s", path);
+	if ((t = target_quilld_new(abs)) == NULL)
 		fprintf(stderr, "quill-harness: out of memory\n");
 	return t;
 }
@@ -422,15 +439,74 @@ static int write_reports(const struct cli *o, const struct result_set *rs)
 	return rc;
 }
 
-static int cli_run(struct cli *o)
+/* Run the selection against one target; results into rs. */
+static int run_target(const struct cli *o, struct scenario **sel, size_t n,
+		      const struct loaded *l, struct result_set *rs)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
+	struct target *t = make_target(o);
+	size_t pass, fail, skip, err;
+	long long t0 = net_now_ms();
+	int rc = 0;
+
+	if (t == NULL)
+		return 2;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	result_set_init(rs, t->name);
+	if (n > 0 && run_selected(o, t, sel, n, rs) != 0)
+		rc = 2; /* the target did not start, or no memory */
+	for (size_t i = 0; i < l->n_bad && rc == 0; i++)
+		if (result_set_add(rs, &l->bad[i]) != 0)
+			rc = 2;
+	rs->seconds = (double)(net_now_ms() - t0) / 1000.0;
+	if (rc == 0 && write_reports(o, rs) != 0)
+		rc = 2;
+	result_set_counts(rs, &pass, &fail, &skip, &err);
+	if (rc == 0 && (fail + err > 0 || interrupted))
+		rc = 1;
+	target_free(&t);
+	return rc;
+}
+
+/* --compare: every --target (and the embedded quilld first, unless only
+ * target files were named and no --quilld), then the side-by-side table.
+ * Differences are the table's subject, so failures do not fail the run;
+ * a target that could not run does. */
+static int run_compare(struct cli *o, struct scenario **sel, size_t n,
+		       const struct loaded *l)
+{
+	struct result_set sets[CLI_MAX_TARGETS + 1];
+	const struct result_set *ptr[CLI_MAX_TARGETS + 1];
+	size_t k = 0;
+	int rc = 0;
+	bool embedded = o->quilld != NULL || o->n_targets == 0;
+
+	for (size_t i = 0; i < o->n_targets + embedded && rc == 0; i++) {
+		o->target_file =
+			embedded && i == 0 ? NULL : o->targets[i - embedded];
+		memset(&sets[k], 0, sizeof(sets[k]));
+		if (run_target(o, sel, n, l, &sets[k]) == 2)
+			rc = -1; /* the target did not run */
+		ptr[k] = &sets[k];
+		k++;
+	}
+	if (rc == 0 && compare_write_markdown(o->compare, ptr, k) != 0) {
+		fprintf(stderr, "quill-harness: %s: %s\n", o->compare,
+			strerror(errno));
+		rc = -1;
+	}
+	for (size_t i = 0; i < k; i++)
+		result_set_free(&sets[i]);
+	return rc;
+}
+
+static int cli_run(struct cli *o)
+{
 	struct scenario **sel;
 	struct result_set rs;
-	struct target *t = NULL;
 	struct loaded l;
-	size_t n = 0, pass, fail, skip, err;
-	long long t0 = net_now_ms();
+	size_t n = 0;
 	int rc = 0;
 
 	cli_load(o, false, true, &l);
@@ -443,25 +519,13 @@ static int cli_run(struct cli *o)
 		fprintf(stderr, "quill-harness: no scenario selected\n");
 		rc = -1;
 	}
-	if (rc == 0 && (t = make_target(o)) == NULL)
-		rc = -1;
-	if (rc == 0) {
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		result_set_init(&rs, t->name);
-		if (n > 0)
-			rc = run_selected(o, t, sel, n, &rs);
-		for (size_t i = 0; i < l.n_bad && rc == 0; i++)
-			rc = result_set_add(&rs, &l.bad[i]);
-		rs.seconds = (double)(net_now_ms() - t0) / 1000.0;
-		if (rc == 0 && write_reports(o, &rs) != 0)
-			rc = -1;
-		result_set_counts(&rs, &pass, &fail, &skip, &err);
-		if (fail + err > 0 || interrupted)
-			rc = -1;
+	if (rc == 0 && o->compare != NULL) {
+		rc = run_compare(o, sel, n, &l);
+	} else if (rc == 0) {
+		memset(&rs, 0, sizeof(rs));
+		rc = run_target(o, sel, n, &l, &rs);
 		result_set_free(&rs);
 	}
-	target_free(&t);
 	free(sel);
 	cli_loaded_free(&l);
 	return rc == 0 ? 0 : 1;
