@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hbuf.h"
+#include "buf.h"
 #include "transcript.h"
 
 int expect_re_get(const struct scenario_re *sre, const struct vars *v,
@@ -157,7 +157,7 @@ bool expect_code_matches(const char *pattern, int code)
 int expect_line_read(struct buf *in, char **line_r, size_t *len_r, char *err,
 		     size_t errlen)
 {
-	const char *p = (const char *)hbuf_data(in);
+	const char *p = (const char *)buf_data(in);
 	const char *lf = memchr(p, '\n', buf_len(in));
 	size_t len;
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hbuf.h"
+#include "buf.h"
 #include "transcript.h"
 
 #define UNTAGGED_MAX 1000000 /* lines in one response */
@@ -55,7 +55,7 @@ static long long literal_size(const char *p, size_t seg, size_t end)
 static int take_segment(struct expect_imap_reader *r, struct buf *in, char *err,
 			size_t errlen)
 {
-	const unsigned char *p = hbuf_data(in);
+	const unsigned char *p = buf_data(in);
 	const unsigned char *lf = memchr(p, '\n', buf_len(in));
 	size_t n = lf != NULL ? (size_t)(lf - p) + 1 : buf_len(in);
 
@@ -67,7 +67,7 @@ static int take_segment(struct expect_imap_reader *r, struct buf *in, char *err,
 	buf_consume(in, n);
 	if (lf == NULL)
 		return EXPECT_MORE;
-	const char *l = (const char *)hbuf_data(&r->line);
+	const char *l = (const char *)buf_data(&r->line);
 	size_t len = buf_len(&r->line);
 	if (len < 2 || l[len - 2] != '\r') {
 		snprintf(err, errlen,
@@ -103,7 +103,7 @@ int expect_imap_line(struct expect_imap_reader *r, struct buf *in,
 			size_t n = buf_len(in) < r->literal_left
 					   ? buf_len(in)
 					   : r->literal_left;
-			if (buf_append(&r->line, hbuf_data(in), n) != 0) {
+			if (buf_append(&r->line, buf_data(in), n) != 0) {
 				snprintf(err, errlen,
 					 "a response line longer "
 					 "than %u bytes",
@@ -120,7 +120,7 @@ int expect_imap_line(struct expect_imap_reader *r, struct buf *in,
 		rc = take_segment(r, in, err, errlen);
 		if (rc == EXPECT_DONE) {
 			r->done = true;
-			*line_r = (const char *)hbuf_data(&r->line);
+			*line_r = (const char *)buf_data(&r->line);
 			*len_r = buf_len(&r->line) - 2;
 			return EXPECT_DONE;
 		}

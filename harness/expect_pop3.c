@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hbuf.h"
+#include "buf.h"
 #include "transcript.h"
 
 enum pop3_expect expect_pop3_kind(const struct expect_spec *e)
@@ -35,7 +35,7 @@ int expect_pop3_read(struct pop3_client *c, struct buf *in,
 			return EXPECT_BAD;
 		}
 		/* whole lines only: bytes after the response stay */
-		const unsigned char *p = hbuf_data(in);
+		const unsigned char *p = buf_data(in);
 		const unsigned char *lf = memchr(p, '\n', buf_len(in));
 		size_t n = lf != NULL ? (size_t)(lf - p) + 1 : 0;
 		if (lf == NULL)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hbuf.h"
+#include "buf.h"
 #include "transcript.h"
 
 int expect_smtp_read(struct smtp_client *c, struct buf *in,
@@ -28,7 +28,7 @@ int expect_smtp_read(struct smtp_client *c, struct buf *in,
 		}
 		/* Feed whole lines, up to the reply's last: bytes after it
 		 * belong to the next step. */
-		const unsigned char *p = hbuf_data(in);
+		const unsigned char *p = buf_data(in);
 		const unsigned char *lf = memchr(p, '\n', buf_len(in));
 		size_t n = lf != NULL ? (size_t)(lf - p) + 1 : 0;
 		if (lf == NULL && buf_len(in) > SMTP_CLIENT_LINE_MAX_DEFAULT) {
@@ -228,7 +228,7 @@ int expect_smtp_match(const struct expect_spec *e, const struct smtp_reply *r,
 		snprintf(why->expected, sizeof(why->expected), "out of memory");
 		return EXPECT_ERROR;
 	}
-	struct expect_text t = {(const char *)hbuf_data(&text),
+	struct expect_text t = {(const char *)buf_data(&text),
 				buf_len(&text) - 1};
 	rc = expect_captures(e->captures, e->n_captures, &t, 1, v, why);
 	buf_free(&text);

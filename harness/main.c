@@ -5,7 +5,7 @@
  *   quill-harness list [options] PATH...   id, file and requirement ids
  *   quill-harness check [options] PATH...  load and validate only
  *   quill-harness coverage ...             the requirement matrix report
- *   quill-harness fuzz ...                 (not available yet)
+ *   quill-harness fuzz SCENARIO [options]  mutation fuzzing (fuzzmode.c)
  *
  * Exit status: 0 all passed (or valid), 1 a failure or an error, 2 a usage
  * error.
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "fuzzmode.h"
 #include "net.h"
 #include "report.h"
 #include "rfcmatrix.h"
@@ -75,6 +76,10 @@ static void usage(FILE *f)
 		"       quill-harness list [--root DIR] [filters] PATH...\n"
 		"       quill-harness check [--root DIR] PATH...\n"
 		"       quill-harness coverage [ARGS...]\n"
+		"       quill-harness fuzz SCENARIO [--target FILE | --quilld "
+		"PATH] --seconds N\n"
+		"                          [--max-cases M] [--seed S] "
+		"[--out DIR] [-v]\n"
 		"       quill-harness --version | --help\n"
 		"PATHs are scenario files or directories (searched for "
 		"*.yaml, without targets/).\n"
@@ -617,10 +622,8 @@ int main(int argc, char **argv)
 		return dispatch(argc - 1, argv + 1);
 	if (strcmp(cmd, "coverage") == 0)
 		return cmd_coverage(argc - 1, argv + 1);
-	if (strcmp(cmd, "fuzz") == 0) {
-		fprintf(stderr, "quill-harness fuzz: not available yet\n");
-		return 2;
-	}
+	if (strcmp(cmd, "fuzz") == 0)
+		return fuzzmode_main(argc - 1, argv + 1);
 	if (cmd[0] != '\0')
 		fprintf(stderr, "quill-harness: unknown command '%s'\n", cmd);
 	usage(stderr);

@@ -5,7 +5,7 @@
  * runner_expect.c, runner_high.c and runner_check.c. The first step that
  * fails ends the scenario, with "step N 'kind': ..." as the reason.
  */
-#include "hbuf.h"
+#include "buf.h"
 #include "runner_internal.h"
 
 #include <errno.h>
@@ -331,7 +331,7 @@ char *runner_skip_reason(const struct scenario *sc, const struct target *t)
 	char *s = NULL;
 	if (buf_append(&b, "", 1) == 0 &&
 	    asprintf(&s, "target %s lacks %s", t->name,
-		     (const char *)hbuf_data(&b)) < 0)
+		     (const char *)buf_data(&b)) < 0)
 		s = NULL;
 	buf_free(&b);
 	return s != NULL ? s : strdup("target lacks a required capability");

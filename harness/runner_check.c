@@ -5,7 +5,7 @@
  * first empty line, 2.1), then fields and body compared. Line ends are
  * compared as CRLF on both sides (a scenario's YAML has LF).
  */
-#include "hbuf.h"
+#include "buf.h"
 #include "runner_internal.h"
 
 #include <stdio.h>
@@ -98,7 +98,7 @@ static int canonical(const char *s, size_t len, struct buf *out)
 			return -1;
 	}
 	if (buf_len(out) >= 2 &&
-	    memcmp(hbuf_data(out) + buf_len(out) - 2, "\r\n", 2) == 0)
+	    memcmp(buf_data(out) + buf_len(out) - 2, "\r\n", 2) == 0)
 		out->len -= 2;
 	return 0;
 }
@@ -120,7 +120,7 @@ static int check_body(struct runner *r, const struct message *m,
 	    canonical(want, wl, &b) != 0)
 		rc = runner_error(r, "out of memory");
 	else if (buf_len(&a) != buf_len(&b) ||
-		 memcmp(hbuf_data(&a), hbuf_data(&b), buf_len(&a)) != 0) {
+		 memcmp(buf_data(&a), buf_data(&b), buf_len(&a)) != 0) {
 		transcript_escape_str(why.expected, sizeof(why.expected), want,
 				      wl);
 		transcript_escape_str(why.got, sizeof(why.got), m->body,

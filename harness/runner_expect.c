@@ -5,7 +5,7 @@
  * matchers). A reply that is not well-formed, a close or silence fails
  * the step with what was expected and what came.
  */
-#include "hbuf.h"
+#include "buf.h"
 #include "runner_internal.h"
 
 #include <stdio.h>
@@ -215,7 +215,7 @@ static int expect_nothing(struct runner *r, struct runner_session *s,
 	if (n == NET_OK) {
 		struct expect_why why;
 		char got[600];
-		transcript_escape_str(got, sizeof(got), hbuf_data(in),
+		transcript_escape_str(got, sizeof(got), buf_data(in),
 				      buf_len(in));
 		snprintf(why.expected, sizeof(why.expected), "%s", desc);
 		snprintf(why.got, sizeof(why.got), "'%s'", got);

@@ -4,7 +4,7 @@
  * other steps share: every read and write recorded in the transcript and
  * bounded by the step's deadline.
  */
-#include "hbuf.h"
+#include "buf.h"
 #include "runner_internal.h"
 
 #include <errno.h>
@@ -255,7 +255,7 @@ int runner_do_expect_close(struct runner *r, const struct scenario_step *st)
 		struct buf *in = &s->conn.in;
 		if (buf_len(in) > 0 && !st->allow_data) {
 			char got[400];
-			transcript_escape_str(got, sizeof(got), hbuf_data(in),
+			transcript_escape_str(got, sizeof(got), buf_data(in),
 					      buf_len(in));
 			struct expect_why why;
 			snprintf(why.expected, sizeof(why.expected),

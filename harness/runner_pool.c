@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hbuf.h"
+#include "buf.h"
 #include "net.h"
 
 struct job {
@@ -87,7 +87,7 @@ static void child_main(struct pool *p, size_t i, int fd)
 	runner_run(p->list[i], &ro, &out);
 	buf_init(&enc, RUNNER_RESULT_MAX);
 	if (runner_outcome_encode(&out, &enc) == 0)
-		write_all(fd, hbuf_data(&enc), buf_len(&enc));
+		write_all(fd, buf_data(&enc), buf_len(&enc));
 	buf_free(&enc);
 	runner_outcome_free(&out);
 	close(fd);
@@ -137,7 +137,7 @@ static void finish_job(struct pool *p, struct job *j, const char *killed)
 		;
 	if (killed != NULL) {
 		set_outcome(p, i, RESULT_ERROR, killed);
-	} else if (runner_outcome_decode(hbuf_data(&j->out), buf_len(&j->out),
+	} else if (runner_outcome_decode(buf_data(&j->out), buf_len(&j->out),
 					 &p->outs[i]) == 0) {
 		p->finished++;
 	} else {

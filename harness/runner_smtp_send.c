@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hbuf.h"
+#include "buf.h"
 #include "smtp_client.h"
 
 #define PHASE_NEXT 3 /* the go-ahead came: go on */
@@ -26,8 +26,7 @@ static int set_last_reply(struct runner *r, const struct smtp_reply *rep)
 	buf_init(&b, 1024 * 1024);
 	rc = expect_smtp_text(rep, rep->code, &b);
 	if (rc == 0)
-		rc = vars_set(r->vars, "last_reply", hbuf_data(&b),
-			      buf_len(&b));
+		rc = vars_set(r->vars, "last_reply", buf_data(&b), buf_len(&b));
 	buf_free(&b);
 	return rc == 0 ? RUN_OK : runner_error(r, "cannot set last_reply");
 }
@@ -82,8 +81,8 @@ static int message_bytes(struct runner *r, const struct step_smtp *m,
 			rc = runner_error(r, "cannot read %s", m->file);
 		if (f != NULL)
 			fclose(f);
-		if (rc == RUN_OK && crlf((const char *)hbuf_data(&raw),
-					 buf_len(&raw), out) != 0)
+		if (rc == RUN_OK &&
+		    crlf((const char *)buf_data(&raw), buf_len(&raw), out) != 0)
 			rc = runner_error(r, "message too large");
 		buf_free(&raw);
 		return rc;
@@ -108,11 +107,11 @@ static int send_message(struct runner *r, struct runner_session *s,
 	buf_init(&wire, DATA_MAX);
 	rc = message_bytes(r, m, &msg);
 	if (rc == RUN_OK &&
-	    smtp_dot_stuff(hbuf_data(&msg), buf_len(&msg), &wire) != 0)
+	    smtp_dot_stuff(buf_data(&msg), buf_len(&msg), &wire) != 0)
 		rc = runner_error(r, "the message holds a bare CR or is too "
 				     "large to send");
 	if (rc == RUN_OK)
-		rc = runner_send(r, s, hbuf_data(&wire), buf_len(&wire),
+		rc = runner_send(r, s, buf_data(&wire), buf_len(&wire),
 				 runner_deadline(r, r->step->within_ms));
 	buf_free(&msg);
 	buf_free(&wire);

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "hbuf.h"
 
 /* Copy a bracket expression starting at src[i] == '[' to out; return the
  * index after its ']' (or len if it is not closed: regcomp reports it). */
@@ -86,7 +85,7 @@ int scenario_re_compile(regex_t *re, const char *src, size_t len, int cflags,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = regcomp(re, (const char *)hbuf_data(&pat), REG_EXTENDED | cflags);
+	rc = regcomp(re, (const char *)buf_data(&pat), REG_EXTENDED | cflags);
 	buf_free(&pat);
 	if (rc != 0) {
 		regerror(rc, re, err, errlen);

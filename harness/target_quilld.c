@@ -29,7 +29,6 @@
 #include <arpa/inet.h>
 
 #include "buf.h"
-#include "hbuf.h"
 #include "net.h"
 
 #define BANNER_MAX  65536
@@ -245,7 +244,7 @@ static void log_tail(const struct target *t, char *out, size_t n)
 
 static bool banner_done(const struct buf *b)
 {
-	const char *s = (const char *)hbuf_data(b);
+	const char *s = (const char *)buf_data(b);
 	return memmem(s, buf_len(b), "\nquilld ready\n", 14) != NULL ||
 	       memmem(s, buf_len(b), "(ports as in the dev defaults", 29);
 }

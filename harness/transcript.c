@@ -2,7 +2,7 @@
  * transcript.c - the record of a scenario's dialogue (see transcript.h).
  */
 #include "transcript.h"
-#include "hbuf.h"
+#include "buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,7 +73,7 @@ void transcript_escape_str(char *out, size_t n, const void *data, size_t len)
 			}
 			break;
 		}
-		memcpy(out + o, hbuf_data(&one), buf_len(&one));
+		memcpy(out + o, buf_data(&one), buf_len(&one));
 		o += buf_len(&one);
 	}
 	out[o] = '\0';
@@ -97,7 +97,7 @@ static void put_escaped(struct transcript *t, const void *data, size_t len)
 	struct buf b;
 	buf_init(&b, len * 4 + 1);
 	if (transcript_escape(&b, data, len) == 0)
-		put(t, (const char *)hbuf_data(&b), buf_len(&b));
+		put(t, (const char *)buf_data(&b), buf_len(&b));
 	buf_free(&b);
 }
 
@@ -192,5 +192,5 @@ const char *transcript_text(struct transcript *t)
 	if (buf_append(&t->out, "", 1) != 0)
 		return "";
 	t->out.len--; /* keep the NUL out of the text */
-	return (const char *)hbuf_data(&t->out);
+	return (const char *)buf_data(&t->out);
 }

@@ -15,9 +15,11 @@ void smtp_data_init(struct smtp_data_reader *r, size_t line_max,
 		    unsigned long long max_size, bool bare_normalise)
 {
 	memset(r, 0, sizeof(*r));
-	/* every line end is reported so the policy below can judge it */
-	buf_line_reader_init(&r->lines, line_max,
+	/* every line end is reported so the policy below can judge it; one
+	 * more octet for a transparency dot, which the limit does not count */
+	buf_line_reader_init(&r->lines, line_max + 1,
 			     BUF_LINE_BARE_LF_ENDS | BUF_LINE_BARE_CR_OK);
+	r->line_max = line_max;
 	r->prev_crlf = true; /* the DATA command line ended in CRLF */
 	r->bare_normalise = bare_normalise;
 	r->max_size = max_size;
@@ -73,6 +75,10 @@ static bool data_line(struct smtp_data_reader *r, struct buf *out,
 	if (n > 0 && p[0] == '.') { /* transparency, 4.5.2 */
 		p++;
 		n--;
+	}
+	if (n + 2 > r->line_max) {
+		set_verdict(r, SMTP_DATA_LINE_TOO_LONG);
+		return false;
 	}
 	store(r, out, p, n);
 	return false;

@@ -35,6 +35,8 @@ struct smtp_data_reader {
 	struct buf_line_reader lines;
 	bool prev_crlf;	     /* the previous line ended in CRLF */
 	bool bare_normalise; /* store bare LF/CR as CRLF instead of refusing */
+	size_t line_max;     /* longest text line, CRLF counted, the
+			      * transparency dot not (4.5.3.1.6) */
 	unsigned long long max_size; /* 0: no limit */
 	unsigned long long size;     /* message octets read so far */
 	enum smtp_data_verdict verdict;

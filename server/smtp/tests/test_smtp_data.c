@@ -117,6 +117,18 @@ START_TEST(limits)
 	ck_assert_int_eq(r.step, SMTP_DATA_DONE);
 	ck_assert_int_eq(r.verdict, SMTP_DATA_LINE_TOO_LONG);
 	ck_assert_uint_eq(strlen(r.out), 1000);
+	/* RFC 5321 4.5.3.1.6: the transparency dot is not counted */
+	char dotted[1010];
+	dotted[0] = '.';
+	memset(dotted + 1, 'y', 998);
+	memcpy(dotted + 999, "\r\n.\r\n", 6);
+	r = run_data(dotted, strlen(dotted), 13, false, 0);
+	ck_assert_int_eq(r.step, SMTP_DATA_DONE);
+	ck_assert_int_eq(r.verdict, SMTP_DATA_OK);
+	ck_assert_uint_eq(strlen(r.out), 1000);
+	dotted[0] = 'y'; /* the same 1001 octets without the dot: too long */
+	r = run_data(dotted, strlen(dotted), 13, false, 0);
+	ck_assert_int_eq(r.verdict, SMTP_DATA_LINE_TOO_LONG);
 	r = run_all("12345678\r\n12345678\r\n.\r\n", false, 15);
 	ck_assert_int_eq(r.verdict, SMTP_DATA_TOO_BIG);
 	ck_assert_int_eq(r.step, SMTP_DATA_DONE);
