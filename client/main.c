@@ -9,6 +9,7 @@
  *	quill user passwd [--file PATH] [--scheme SCHEME] USER
  *	quill user check  [--file PATH] [--allow-plain] USER
  *	quill user list   [--file PATH]
+ *	quill store append|ls|check|convert ...   (store_cmd.c)
  *
  * Passwords are read from stdin: the first line, without its LF (or CR LF).
  * On a terminal the echo is turned off, and a new password is asked twice.
@@ -63,6 +64,7 @@ struct user_opts {
 };
 
 static const struct command *user_commands(void);
+int cmd_store(int argc, char **argv); /* store_cmd.c */
 
 __attribute__((format(printf, 2, 3))) static void say(const char *cmd,
 						      const char *fmt, ...)
@@ -482,6 +484,8 @@ static const struct command top_commands[] = {
 	{"user", "add|passwd|check|list ...",
 	 "manage the users of a passwd-file (default " PASSWD_DEV_PATH ")",
 	 cmd_user},
+	{"store", "append|ls|check|convert ...",
+	 "read and write a Maildir or mbox store directly", cmd_store},
 	{NULL, NULL, NULL, NULL},
 };
 
