@@ -65,14 +65,15 @@ static void md(FILE *out, const char *s)
 	report_escape(out, s, strlen(s), REPORT_ESC_MARKDOWN);
 }
 
-/* Whether the targets that ran the scenario disagree. */
+/* Whether the targets that ran the scenario disagree. A skip is not a
+ * result: a target without POP3 does not differ from one that passes. */
 static bool differs(const struct result_set *const *sets, size_t n_sets,
 		    const char *id)
 {
 	const struct result *first = NULL, *r;
 
 	for (size_t s = 0; s < n_sets; s++) {
-		if ((r = find(sets[s], id)) == NULL)
+		if ((r = find(sets[s], id)) == NULL || r->status == RESULT_SKIP)
 			continue;
 		if (first != NULL && r->status != first->status)
 			return true;

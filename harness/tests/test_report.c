@@ -437,16 +437,17 @@ END_TEST
 static const char compare_golden[] =
 	"| scenario | quilld | dovecot | a\\|b &lt;c> |\n"
 	"| --- | :---: | :---: | :---: |\n"
-	"| a.one | ✓ | – |  |\n"
+	"| a.one | ✓ | ✗ |  |\n"
 	"| a.two | ✓ | ✓ | ✓ |\n"
 	"| b.three | ✗ | ✓ |  |\n"
 	"| c.four |  | error | ✗ |\n"
 	"| d.same |  | ✗ |  |\n"
+	"| e.skip | ✓ | – |  |\n"
 	"\n✓ pass, ✗ fail, – skipped (the target lacks a capability), "
 	"error: the scenario could not run, empty: not run.\n"
 	"\n## Differences\n"
 	"\n### a.one\n\n"
-	"quilld ✓, dovecot –\n\n"
+	"quilld ✓, dovecot ✗\n\n"
 	"Peers may refuse this: RFC 100 section 2 is only a SHOULD.\n"
 	"Second line of the note.\n"
 	"\n### b.three\n\n"
@@ -471,7 +472,13 @@ START_TEST(test_compare)
 	add(&a, "a.two", SCEN "/a/two.yaml", RESULT_PASS, NULL, NULL, 0, NULL,
 	    NULL);
 	result_set_init(&b, "dovecot");
-	add(&b, "a.one", SCEN "/a/one.yaml", RESULT_SKIP, "lacks x", NULL, 0,
+	add(&b, "a.one", SCEN "/a/one.yaml", RESULT_FAIL, "x", NULL, 0, NULL,
+	    NULL);
+	/* a skip is no result: passing here and skipped there is no
+	 * difference to explain */
+	add(&a, "e.skip", SCEN "/a/one.yaml", RESULT_PASS, NULL, NULL, 0, NULL,
+	    NULL);
+	add(&b, "e.skip", SCEN "/a/one.yaml", RESULT_SKIP, "lacks x", NULL, 0,
 	    NULL, NULL);
 	add(&b, "a.two", SCEN "/a/two.yaml", RESULT_PASS, NULL, NULL, 0, NULL,
 	    NULL);
