@@ -7,7 +7,9 @@
  * (each read must give exactly its reported size), reopened from the
  * index (the same messages must come back), appended to and expunged
  * from (the journal path), and checked again. No crash, no leak, and the
- * index always agrees with the file.
+ * index always agrees with the file. Opening goes through the From_
+ * line scanner of server/store/mbox/mbox_parse.c (mbox_scan_feed), and
+ * reading through its mboxrd unquoting, so both parse fuzzed bytes here.
  */
 #include <ftw.h>
 #include <stdint.h>
