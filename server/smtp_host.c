@@ -100,7 +100,8 @@ static struct smtp_answer judge_rcpt(struct smtp_host *h)
 	const struct quilld_config *cfg = h->svc->cfg;
 	struct smtp_answer a = {.ok = true};
 	bool local = r->domain[0] == '\0' || is_local_domain(cfg, r->domain);
-	if (!local) {
+	if (!local || r->routing) {
+		/* routing syntax in a local address asks us to relay */
 		a = (struct smtp_answer){.code = 550,
 					 .enhanced = "5.7.1",
 					 .text = "Relaying denied"};

@@ -218,10 +218,16 @@ def test_recipient_policy():
         s.mail("someone@elsewhere.example")
         assert s.rcpt("nobody@example.test") == (550, b"5.1.1 User unknown")
         assert s.rcpt("x@elsewhere.example") == (550, b"5.7.1 Relaying denied")
-        assert s.rcpt("alice%elsewhere.example@example.test")[0] == 550
+        for trick in ("alice%elsewhere.example@example.test",
+                      "elsewhere.example!alice@example.test",
+                      "\"alice@elsewhere.example\"@example.test"):
+            assert s.rcpt(trick) == (550, b"5.7.1 Relaying denied"), trick
         assert s.docmd("DATA") == (554, b"5.5.1 No valid recipients")
         assert s.rcpt("postmaster")[0] == 250
         assert s.rcpt("Postmaster@example.test")[0] == 250
+        # a source route is accepted and ignored (RFC 5321 4.1.1.3)
+        code, _ = s.docmd("RCPT TO:<@relay.example:alice@example.test>")
+        assert code == 250, code
 
 
 def test_swaks_and_curl_send():

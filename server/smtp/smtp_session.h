@@ -92,6 +92,8 @@ struct smtp_rcpt {
 	char *local;  /* local part, quoting removed: for lookups */
 	char *domain; /* "" for the bare postmaster */
 	bool postmaster;
+	bool routing; /* %-hack, bang path, quoted @ or trailing dot: the
+		       * forms used to sneak relaying through a local domain */
 };
 
 /* The mail transaction so far (RFC 5321 3.3). */

@@ -230,6 +230,9 @@ void smtp_act_rcpt(struct smtp_session *s, const char *args, size_t len)
 	r->local = strdup(path.local_unquoted);
 	r->domain = strdup(path.domain);
 	r->postmaster = path.postmaster;
+	/* a source route is accepted and ignored (RFC 5321 4.1.1.3, C) */
+	r->routing = (smtp_path_suspicious_why(&path) &
+		      ~(unsigned)SMTP_PATH_SUSP_ROUTE) != 0;
 	if (r->addr == NULL || r->local == NULL || r->domain == NULL) {
 		rcpt_free(r);
 		smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
