@@ -64,6 +64,18 @@ int buf_append(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
+int buf_append_some(struct buf *b, const void *data, size_t len,
+		    size_t *taken_r)
+{
+	size_t room = b->max - buf_len(b);
+	size_t n = len < room ? len : room;
+	*taken_r = 0;
+	if (buf_append(b, data, n) != 0)
+		return -1;
+	*taken_r = n;
+	return 0;
+}
+
 int buf_append_str(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));

@@ -33,6 +33,11 @@ void buf_free(struct buf *b);
  * appended on failure. */
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
+/* Append as much of data as the maximum leaves room for; *taken_r says
+ * how much (0 when full). -1 with errno ENOMEM, nothing appended. For
+ * feeding parsers that consume what they hold before the next piece. */
+int buf_append_some(struct buf *b, const void *data, size_t len,
+		    size_t *taken_r);
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)

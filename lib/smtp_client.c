@@ -327,9 +327,8 @@ int smtp_client_feed(struct smtp_client *c, const void *data, size_t len)
 		return -1;
 	while (taken < len) {
 		/* process() leaves less than line_max, so room is never 0 */
-		size_t room = c->in.max - buf_len(&c->in);
-		size_t n = len - taken < room ? len - taken : room;
-		if (buf_append(&c->in, p + taken, n) != 0)
+		size_t n;
+		if (buf_append_some(&c->in, p + taken, len - taken, &n) != 0)
 			return fail(c, "out of memory");
 		taken += n;
 		if (process(c) != 0)

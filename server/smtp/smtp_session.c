@@ -246,9 +246,8 @@ size_t smtp_session_feed(struct smtp_session *s, const void *data, size_t len)
 	size_t taken = 0;
 
 	while (taken < len && s->request == SMTP_REQ_NONE) {
-		size_t room = s->in.max - buf_len(&s->in);
-		size_t n = len - taken < room ? len - taken : room;
-		if (buf_append(&s->in, p + taken, n) != 0) {
+		size_t n;
+		if (buf_append_some(&s->in, p + taken, len - taken, &n) != 0) {
 			log_error(s->id, "smtp.input_alloc_failed");
 			smtp_close(s);
 			break;
