@@ -195,11 +195,15 @@ static int load_tls(struct loader *ld, const struct ytree_node *root,
 static int load_users(struct loader *ld, const struct ytree_node *root,
 		      struct quilld_config *c)
 {
-	static const char *const keys[] = {"passwd_file", "mail_root",
+	static const char *const keys[] = {"passwd_file", "mail_root", "store",
 					   "allow_plain", "dev_users", NULL};
+	static const char *const kinds[] = {"maildir", "mbox", NULL};
 	const struct ytree_node *m;
-	if (section(ld, root, "users", keys, &m) != 0)
+	int kind = (int)c->store_kind;
+	if (section(ld, root, "users", keys, &m) != 0 ||
+	    get_enum(ld, m, "users", "store", kinds, &kind) != 0)
 		return -1;
+	c->store_kind = (enum config_store)kind;
 	return get_string(ld, m, "users", "passwd_file", c->passwd_file,
 			  sizeof(c->passwd_file)) ||
 			       get_string(ld, m, "users", "mail_root",
@@ -264,7 +268,8 @@ static int load_listener(struct loader *ld, const struct ytree_node *n,
 {
 	static const char *const keys[] = {"name", "protocol", "address",
 					   "port", "tls",      NULL};
-	static const char *const protos[] = {"smtp", "submission", NULL};
+	static const char *const protos[] = {"smtp", "submission", "lmtp",
+					     "pop3", NULL};
 	static const char *const tls[] = {"none", "starttls", "implicit", NULL};
 	int proto = -1, mode = LISTEN_TLS_NONE;
 	memset(l, 0, sizeof(*l));
@@ -377,7 +382,9 @@ bool config_same_listeners(const struct quilld_config *a,
 
 const char *config_proto_name(enum config_proto p)
 {
-	return p == PROTO_SMTP ? "smtp" : "submission";
+	static const char *const names[] = {"smtp", "submission", "lmtp",
+					    "pop3"};
+	return names[p];
 }
 
 const char *config_tls_name(enum config_tls t)

@@ -18,7 +18,9 @@
 #define CONFIG_MAX_LISTENERS 32
 #define CONFIG_PATH_MAX	     1024
 
-enum config_proto { PROTO_SMTP, PROTO_SUBMISSION };
+enum config_proto { PROTO_SMTP, PROTO_SUBMISSION, PROTO_LMTP, PROTO_POP3 };
+/* How each user's mail is kept under mail_root/<user> (server/store). */
+enum config_store { CONFIG_STORE_MAILDIR, CONFIG_STORE_MBOX };
 enum config_tls { LISTEN_TLS_NONE, LISTEN_TLS_STARTTLS, LISTEN_TLS_IMPLICIT };
 
 struct config_listener {
@@ -46,6 +48,7 @@ struct quilld_config {
 
 	char passwd_file[CONFIG_PATH_MAX];
 	char mail_root[CONFIG_PATH_MAX];
+	enum config_store store_kind; /* users.store: maildir (default) */
 	bool allow_plain_passwords;
 	bool dev_users; /* create alice and bob if the passwd-file is new */
 

@@ -103,6 +103,13 @@ static int bind_listener(struct host *h, const struct config_listener *l,
 	const char *const *names =
 		strcmp(l->address, "localhost") == 0 ? loopback : single;
 	int bound = 0, first_errno = 0;
+	if (engine_for(l->proto) == NULL) {
+		snprintf(err, errlen,
+			 "listener %s: protocol %s is not served "
+			 "by this quilld",
+			 l->name, config_proto_name(l->proto));
+		return -1;
+	}
 	for (size_t i = 0; names[i] != NULL; i++) {
 		int gai = bind_name(h, l, names[i], &bound, &first_errno);
 		if (gai != 0) {
