@@ -17,8 +17,8 @@
  *    (Quill's own appends update the index, so they never look foreign.)
  *  - anything else (rewritten, shrunk, edited): the whole file is parsed
  *    and its messages matched, in order, to the indexed ones by
- *    fingerprint (From_ line + first bytes outside status lines);
- *    matched messages keep UID, flags come from their status lines when
+ *    X-UID (where the X-IMAPbase is ours) or by fingerprint (From_ line
+ *    + first bytes outside status lines); matched messages keep UID, flags come from their status lines when
  *    they have some, missing ones are expunged, unmatched ones after the
  *    last match are new. An unmatched message before a matched one would
  *    need a smaller UID than an old one: then UIDs are renumbered under a
@@ -321,8 +321,10 @@ static long find_old(const struct fp_pos *v, size_t n, uint64_t fp, size_t from)
 	return lo < n && v[lo].fp == fp ? (long)v[lo].idx : -1;
 }
 
-/* Match parsed messages to old records (UID 0: new); false if the order
- * breaks or on ENOMEM. */
+/* Match parsed messages to old records (UID 0: new): by X-UID where the
+ * X-IMAPbase is ours (another program's rewrite may have changed other
+ * bytes of the header, e.g. Dovecot writes its empty line as a bare LF),
+ * else by fingerprint. False if the order breaks or on ENOMEM. */
 static bool match(const struct store_recs *old, const struct mbox_scan *s,
 		  struct store_recs *out, int64_t mtime, const struct uidgen *g)
 {
@@ -336,7 +338,12 @@ static bool match(const struct store_recs *old, const struct mbox_scan *s,
 		qsort(v, old->n, sizeof(*v), cmp_fp);
 	for (size_t i = 0; ok && i < s->n; i++) {
 		struct store_rec r = rec_of(&s->v[i], mtime, g);
-		long k = find_old(v, old->n, s->v[i].fingerprint, next);
+		long k = g->base_ok && s->v[i].meta.uid != 0
+				 ? store_recs_find(old, s->v[i].meta.uid)
+				 : -1;
+
+		if (k < (long)next)
+			k = find_old(v, old->n, s->v[i].fingerprint, next);
 
 		if (k >= 0 && seen_new) {
 			ok = false;
