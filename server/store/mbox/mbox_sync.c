@@ -366,9 +366,10 @@ static bool match(const struct store_recs *old, const struct mbox_scan *s,
 	return ok;
 }
 
-/* No usable index: are the file's X-UIDs consistent? Then take them. */
+/* No usable index (or an empty one, had): are the file's X-UIDs
+ * consistent? Then take them. */
 static bool take_file_uids(const struct mbox_scan *s, struct store_index *idx,
-			   struct store_recs *out, int64_t mtime,
+			   bool had, struct store_recs *out, int64_t mtime,
 			   const struct uidgen *g)
 {
 	const struct mbox_meta *m0 = s->n > 0 ? &s->v[0].meta : NULL;
@@ -386,6 +387,10 @@ static bool take_file_uids(const struct mbox_scan *s, struct store_index *idx,
 			next++;
 		prev = u;
 	}
+	/* never below what this UIDVALIDITY already gave out */
+	if (had && m0->base_uidvalidity == idx->uidvalidity &&
+	    idx->next_uid > next)
+		next = idx->next_uid;
 	for (size_t i = 0; i < s->n; i++) {
 		struct store_rec r = rec_of(&s->v[i], mtime, g);
 
@@ -443,17 +448,26 @@ static int sync_full(struct store_mailbox *mb, const struct stat *st,
 	map_keywords(&be->idx, &s.kw, g);
 	if (s.n > 0)
 		base_of(&be->idx, &s.v[0].meta, g);
-	if (had)
+	if (had && be->idx.recs.n > 0) {
 		ok = match(&be->idx.recs, &s, &out, st->st_mtime, g);
-	else
-		ok = took = take_file_uids(&s, &be->idx, &out, st->st_mtime, g);
+	} else {
+		ok = took = take_file_uids(&s, &be->idx, had, &out,
+					   st->st_mtime, g);
+		if (!ok && had) { /* new mail under the empty index's */
+			store_recs_clear(&out);
+			ok = match(&be->idx.recs, &s, &out, st->st_mtime, g);
+		}
+	}
 	if (!ok)
 		rc = renumber(mb, &s, &out, st->st_mtime, g, err);
 	for (size_t i = 0; i < out.n && rc == 0; i++)
 		if (out.v[i].uid == 0)
 			rc = new_uid(&be->idx, g, &s.v[i].meta, &out.v[i], err);
-	if (!ok || took)
+	if (!ok || (took && !had))
 		be->idx.recent_first = be->idx.next_uid;
+	else if (took) /* all new to this index */
+		be->idx.recent_first =
+			out.n > 0 ? out.v[0].uid : be->idx.next_uid;
 	store_recs_clear(&be->idx.recs);
 	be->idx.recs = out;
 	mbox_scan_clear(&s);
