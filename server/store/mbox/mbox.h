@@ -93,6 +93,10 @@ void mbox_unlock(struct store_mailbox *mb);
 int mbox_journal_replay(struct store_mailbox *mb, struct store_error *err);
 
 /* mbox_sync.c */
+struct mbox_scan;
+/* Parse [start, end) of the file (0: from its start). */
+int mbox_scan_file(struct mbox_box *be, uint64_t start, uint64_t end,
+		   struct mbox_scan *s, struct store_error *err);
 int mbox_sync(struct store_mailbox *mb, bool claim, struct store_snapshot *snap,
 	      struct store_error *err);
 /* Under the lock: bring be->idx up to date with the file and write it

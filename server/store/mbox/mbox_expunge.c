@@ -56,9 +56,11 @@ static bool listed(const uint32_t *uids, size_t n, uint32_t uid)
 }
 
 /* Copy message i (From_ line to the next message) to out with a fresh
- * status block; base: it is the file's first message. */
+ * status block; base: it is the file's first message (void_base: with
+ * an X-IMAPbase nobody trusts). */
 static int renew_one(struct store_mailbox *mb, size_t i, uint64_t end,
-		     bool base, int out, uint64_t *hash, uint64_t *written)
+		     bool base, bool void_base, int out, uint64_t *hash,
+		     uint64_t *written)
 {
 	struct mbox_box *be = mb->be;
 	struct store_rec *r = &be->idx.recs.v[i];
@@ -67,7 +69,7 @@ static int renew_one(struct store_mailbox *mb, size_t i, uint64_t end,
 	struct mbox_hinfo hi;
 	struct mbox_block b = {
 		.base = base,
-		.uidvalidity = be->idx.uidvalidity,
+		.uidvalidity = void_base ? 0 : be->idx.uidvalidity,
 		.last_uid = be->idx.next_uid - 1,
 		.names = be->idx.keywords,
 		.n_names = be->idx.n_keywords,
@@ -78,11 +80,15 @@ static int renew_one(struct store_mailbox *mb, size_t i, uint64_t end,
 		.pad = MBOX_PAD_KEYWORDS,
 	};
 	struct buf blk;
+	unsigned char lf = 0;
 	int rc;
 
 	if (mbox_hinfo_read(be->fd, cstart, cend, false, NULL, &hi) != 0 ||
-	    mbox_copy_out(be->fd, r->offset, cstart, out, hash, written) != 0)
+	    mbox_copy_out(be->fd, r->offset, cstart, out, hash, written) != 0 ||
+	    store_pread_full(be->fd, &lf, 1, (off_t)cstart - 1) != 1)
 		return -1;
+	if (lf != '\n') /* a From_ line cut at the end of the file */
+		return mbox_copy_out(be->fd, cstart, end, out, hash, written);
 	b.old = hi.meta.old;
 	buf_init(&blk, MBOX_BLOCK_MAX);
 	rc = mbox_block_format(&b, &blk);
@@ -101,6 +107,21 @@ static int renew_one(struct store_mailbox *mb, size_t i, uint64_t end,
 	return mbox_copy_out(be->fd, cend, end, out, hash, written);
 }
 
+/* The last message cannot get a block if the file ends inside its
+ * header; if it carries an X-UID that is not its UID, an X-IMAPbase
+ * would vouch for a wrong X-UID: the new one is written void. */
+static bool stale_tail_uid(struct mbox_box *be)
+{
+	const struct store_rec *r = &be->idx.recs.v[be->idx.recs.n - 1];
+	uint64_t start = r->offset + MBOX_FROM_LEN(r->aux);
+	struct mbox_hinfo hi;
+
+	return mbox_hinfo_read(be->fd, start, start + r->raw_len, false, NULL,
+			       &hi) == 0 &&
+	       !hi.has_eoh && !hi.ends_lf &&
+	       (hi.meta.uid != 0 || hi.meta.uid_bad);
+}
+
 /* Steps 1 and 2; new offsets of the kept records go to recs. */
 static int prepare(struct store_mailbox *mb, const bool *drop, size_t first,
 		   uint64_t size, struct store_error *err)
@@ -109,7 +130,7 @@ static int prepare(struct store_mailbox *mb, const bool *drop, size_t first,
 	struct store_recs *r = &be->idx.recs;
 	uint64_t start = r->v[first].offset, len = 0;
 	uint64_t hash = STORE_HASH_INIT;
-	bool base = first == 0;
+	bool base = first == 0, void_base = base && stale_tail_uid(be);
 	char journal[128];
 	int fd, n;
 
@@ -123,7 +144,8 @@ static int prepare(struct store_mailbox *mb, const bool *drop, size_t first,
 
 		if (drop != NULL && drop[i])
 			continue;
-		if (renew_one(mb, i, end, base, fd, &hash, &len) != 0) {
+		if (renew_one(mb, i, end, base, void_base, fd, &hash, &len) !=
+		    0) {
 			close(fd);
 			return store_fail_errno(err, errno != 0 ? errno : EIO,
 						"%s", be->expunge_path);

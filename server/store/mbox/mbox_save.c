@@ -344,23 +344,33 @@ static int write_all_msgs(struct store_txn *txn, struct wbuf *w,
 	return rc == 0 ? wflush(w) : -1;
 }
 
-/* The last message lost nothing but gained the LF of "\n\n": its raw
- * length (and so maybe its fingerprint) grows by one. */
+/* The last message ended without a LF and gained the first LF of
+ * "\n\n": what it is now, as a parse of the file would say. */
 static void fix_previous(struct mbox_box *be, uint64_t old_size)
 {
 	struct store_recs *r = &be->idx.recs;
 	struct store_rec *last;
-	uint64_t fp;
+	struct mbox_scan s;
 
 	if (r->n == 0)
 		return;
 	last = &r->v[r->n - 1];
-	if (last->offset + MBOX_FROM_LEN(last->aux) + last->raw_len != old_size)
+	if (last->offset + MBOX_FROM_LEN(last->aux) + last->raw_len !=
+		    old_size ||
+	    mbox_scan_file(be, last->offset, old_size + 2, &s, NULL) != 0)
 		return;
-	last->raw_len++;
-	if (mbox_fingerprint_at(be->fd, last->offset, MBOX_FROM_LEN(last->aux),
-				last->raw_len, &fp) == 0)
-		last->fingerprint = fp;
+	if (s.n == 1 && s.v[0].offset == last->offset) {
+		last->raw_len = s.v[0].raw_len;
+		last->size = s.v[0].size;
+		last->header_size = s.v[0].header_size < STORE_HDR_UNKNOWN
+					    ? (uint32_t)s.v[0].header_size
+					    : STORE_HDR_UNKNOWN;
+		last->fingerprint = s.v[0].fingerprint;
+		last->aux = s.v[0].from_len |
+			    (s.v[0].quoted ? STORE_AUX_QUOTED : 0) |
+			    (s.v[0].filtered ? MBOX_AUX_FILTER : 0);
+	}
+	mbox_scan_clear(&s);
 }
 
 /* Record the new messages in the index (and the first message's

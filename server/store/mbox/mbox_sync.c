@@ -136,8 +136,8 @@ static bool tail_ok(struct mbox_box *be)
 	       fp == last->fingerprint;
 }
 
-static int scan_file(struct mbox_box *be, uint64_t start, uint64_t end,
-		     struct mbox_scan *s, struct store_error *err)
+int mbox_scan_file(struct mbox_box *be, uint64_t start, uint64_t end,
+		   struct mbox_scan *s, struct store_error *err)
 {
 	char buf[65536];
 
@@ -149,12 +149,16 @@ static int scan_file(struct mbox_box *be, uint64_t start, uint64_t end,
 
 		if (n <= 0)
 			break;
-		if (mbox_scan_feed(s, buf, (size_t)n) != 0)
+		if (mbox_scan_feed(s, buf, (size_t)n) != 0) {
+			mbox_scan_clear(s);
 			return store_fail_errno(err, ENOMEM, "mbox");
+		}
 		start += (uint64_t)n;
 	}
-	if (mbox_scan_end(s) != 0)
+	if (mbox_scan_end(s) != 0) {
+		mbox_scan_clear(s);
 		return store_fail_errno(err, ENOMEM, "mbox");
+	}
 	return 0;
 }
 
@@ -256,8 +260,8 @@ static int sync_tail(struct store_mailbox *mb, struct stat *st,
 {
 	struct mbox_box *be = mb->be;
 	struct mbox_scan s;
-	int rc =
-		scan_file(be, be->idx.src_size, (uint64_t)st->st_size, &s, err);
+	int rc = mbox_scan_file(be, be->idx.src_size, (uint64_t)st->st_size, &s,
+				err);
 
 	if (rc == 0 && any_status(&s)) {
 		mbox_scan_clear(&s);
@@ -341,9 +345,13 @@ static bool match(const struct store_recs *old, const struct mbox_scan *s,
 		long k = g->base_ok && s->v[i].meta.uid != 0
 				 ? store_recs_find(old, s->v[i].meta.uid)
 				 : -1;
+		long f = find_old(v, old->n, s->v[i].fingerprint, next);
 
-		if (k < (long)next)
-			k = find_old(v, old->n, s->v[i].fingerprint, next);
+		/* the bytes say otherwise than the X-UID: the bytes win */
+		if (k < (long)next ||
+		    (f >= 0 && f != k &&
+		     old->v[k].fingerprint != s->v[i].fingerprint))
+			k = f;
 
 		if (k >= 0 && seen_new) {
 			ok = false;
@@ -440,7 +448,7 @@ static int sync_full(struct store_mailbox *mb, const struct stat *st,
 	struct mbox_scan s;
 	int rc = 0;
 
-	if (scan_file(be, 0, (uint64_t)st->st_size, &s, err) != 0)
+	if (mbox_scan_file(be, 0, (uint64_t)st->st_size, &s, err) != 0)
 		return -1;
 	if (!had)
 		store_index_clear(&be->idx);
