@@ -110,6 +110,12 @@ int mbox_sync_full_locked(struct store_mailbox *mb, struct store_error *err);
 /* Re-read the index if it was replaced; true if usable. */
 bool mbox_index_load(struct mbox_box *be, bool force);
 int mbox_index_save(struct store_mailbox *mb, struct store_error *err);
+/* Save what changed since the index was read or saved under this lock:
+ * the records at[], those from first_new on, the keyword names from
+ * kw_from on (a delta appended to the index file, or the whole file). */
+int mbox_index_save_delta(struct store_mailbox *mb, const size_t *at,
+			  size_t n_at, size_t first_new, size_t kw_from,
+			  struct store_error *err);
 
 /* mbox_save.c */
 int mbox_txn_begin(struct store_txn *txn, struct store_error *err);

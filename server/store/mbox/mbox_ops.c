@@ -59,8 +59,9 @@ static void mbox_close(struct store_mailbox *mb)
 	mb->be = NULL;
 }
 
-/* After changes in place: fsync, then the index. */
-static int save_after_write(struct store_mailbox *mb, struct store_error *err)
+/* After changes in place: fsync, then the index (the records at[]). */
+static int save_after_write(struct store_mailbox *mb, const size_t *at,
+			    size_t n_at, struct store_error *err)
 {
 	struct mbox_box *be = mb->be;
 	struct stat st;
@@ -72,7 +73,8 @@ static int save_after_write(struct store_mailbox *mb, struct store_error *err)
 	be->idx.src_size = (uint64_t)st.st_size;
 	be->idx.src_mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u +
 			       (uint64_t)st.st_mtim.tv_nsec;
-	return mbox_index_save(mb, err);
+	return mbox_index_save_delta(mb, at, n_at, be->idx.recs.n,
+				     be->idx.n_keywords, err);
 }
 
 static void apply(struct store_rec *r, enum store_flags_mode mode,
@@ -98,9 +100,9 @@ static int apply_all(struct store_mailbox *mb, struct store_flag_update *ups,
 		     uint64_t kw, bool force, struct store_error *err)
 {
 	struct mbox_box *be = mb->be;
-	size_t rewrite = SIZE_MAX;
-	bool changed = false;
-	int rc = 0;
+	size_t rewrite = SIZE_MAX, n_changed = 0;
+	size_t *changed = calloc(n + 1, sizeof(*changed));
+	int rc = changed != NULL ? 0 : store_fail_errno(err, errno, "flags");
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		long at = store_recs_find(&be->idx.recs, ups[i].uid);
@@ -122,7 +124,7 @@ static int apply_all(struct store_mailbox *mb, struct store_flag_update *ups,
 		ups[i].keywords = r->keywords;
 		if (r->flags == old_flags && r->keywords == old_kw)
 			continue;
-		changed = true;
+		changed[n_changed++] = (size_t)at;
 		rc = mbox_status_write(mb, (size_t)at, old_flags, old_kw,
 				       force ? NULL : &stale, err);
 		if (rc == 0 && stale)
@@ -133,12 +135,13 @@ static int apply_all(struct store_mailbox *mb, struct store_flag_update *ups,
 				rewrite = (size_t)at;
 		}
 	}
-	if (rc == 0 && changed)
+	if (rc == 0 && n_changed > 0)
 		rc = rewrite != SIZE_MAX
 			     ? mbox_rewrite(mb, rewrite, NULL, NULL, err)
-			     : save_after_write(mb, err);
+			     : save_after_write(mb, changed, n_changed, err);
 	if (rc != 0)
 		mbox_index_load(be, true);
+	free(changed);
 	return rc;
 }
 
@@ -179,10 +182,12 @@ static int intern_locked(struct store_mailbox *mb, const char *const *names,
 	struct store_index *idx = &((struct mbox_box *)mb->be)->idx;
 	bool changed = false;
 	uint32_t recent;
+	size_t k0;
 	int rc;
 
 	if (mbox_sync_locked(mb, false, &recent, err) != 0)
 		return -1;
+	k0 = idx->n_keywords;
 	for (size_t i = 0; i < n; i++) {
 		long at = store_keywords_find(idx->keywords, idx->n_keywords,
 					      names[i]);
@@ -199,7 +204,8 @@ static int intern_locked(struct store_mailbox *mb, const char *const *names,
 		}
 		idx_r[i] = (unsigned)at;
 	}
-	if (changed && mbox_index_save(mb, err) != 0)
+	if (changed &&
+	    mbox_index_save_delta(mb, NULL, 0, idx->recs.n, k0, err) != 0)
 		return -1;
 	/* Dovecot takes X-Keywords names only from the X-IMAPbase list. */
 	rc = changed ? mbox_base_update(mb, false, err) : 0;

@@ -346,20 +346,22 @@ static int write_all_msgs(struct store_txn *txn, struct wbuf *w,
 
 /* The last message ended without a LF and gained the first LF of
  * "\n\n": what it is now, as a parse of the file would say. */
-static void fix_previous(struct mbox_box *be, uint64_t old_size)
+static bool fix_previous(struct mbox_box *be, uint64_t old_size)
 {
 	struct store_recs *r = &be->idx.recs;
 	struct store_rec *last;
 	struct mbox_scan s;
+	bool fixed = false;
 
 	if (r->n == 0)
-		return;
+		return false;
 	last = &r->v[r->n - 1];
 	if (last->offset + MBOX_FROM_LEN(last->aux) + last->raw_len !=
 		    old_size ||
 	    mbox_scan_file(be, last->offset, old_size + 2, &s, NULL) != 0)
-		return;
+		return false;
 	if (s.n == 1 && s.v[0].offset == last->offset) {
+		fixed = true;
 		last->raw_len = s.v[0].raw_len;
 		last->size = s.v[0].size;
 		last->header_size = s.v[0].header_size < STORE_HDR_UNKNOWN
@@ -371,6 +373,7 @@ static void fix_previous(struct mbox_box *be, uint64_t old_size)
 			    (s.v[0].filtered ? MBOX_AUX_FILTER : 0);
 	}
 	mbox_scan_clear(&s);
+	return fixed;
 }
 
 /* Record the new messages in the index (and the first message's
@@ -381,12 +384,12 @@ static int record(struct store_txn *txn, struct store_recs *recs,
 {
 	struct store_mailbox *mb = txn->mb;
 	struct mbox_box *be = mb->be;
+	size_t n0 = be->idx.recs.n, prev = n0 - 1;
 	struct store_error e;
 	struct stat st;
 	int rc = 0;
 
-	if (fixed)
-		fix_previous(be, old_size);
+	fixed = fixed && fix_previous(be, old_size);
 	for (size_t i = 0; i < recs->n && rc == 0; i++)
 		if (store_recs_push(&be->idx.recs, &recs->v[i]) != 0)
 			rc = store_fail_errno(err, ENOMEM, "append");
@@ -403,7 +406,8 @@ static int record(struct store_txn *txn, struct store_recs *recs,
 		be->idx.src_mtime_ns =
 			(uint64_t)st.st_mtim.tv_sec * 1000000000u +
 			(uint64_t)st.st_mtim.tv_nsec;
-		rc = mbox_index_save(mb, err);
+		rc = mbox_index_save_delta(mb, &prev, fixed ? 1 : 0, n0,
+					   be->idx.n_keywords, err);
 	}
 	if (rc != 0)
 		mbox_index_load(be, true);

@@ -90,7 +90,8 @@ bool mbox_index_load(struct mbox_box *be, bool force)
 {
 	uint64_t gen = store_index_peek(be->index_path);
 
-	if (!force && be->idx_ok && gen != 0 && gen == be->idx.generation)
+	if (!force && be->idx_ok && gen != 0 &&
+	    gen == store_index_stamp(&be->idx))
 		return true;
 	store_index_clear(&be->idx);
 	be->idx_ok = store_index_read(be->index_path, &be->idx, NULL) == 0 &&
@@ -106,6 +107,17 @@ int mbox_index_save(struct store_mailbox *mb, struct store_error *err)
 
 	return store_index_write(be->index_path, &be->idx, mb->st->cfg.fsync,
 				 err);
+}
+
+int mbox_index_save_delta(struct store_mailbox *mb, const size_t *at,
+			  size_t n_at, size_t first_new, size_t kw_from,
+			  struct store_error *err)
+{
+	struct mbox_box *be = mb->be;
+	int rc = store_index_append(be->index_path, &be->idx, at, n_at,
+				    first_new, kw_from, mb->st->cfg.fsync, err);
+
+	return rc == 1 ? mbox_index_save(mb, err) : rc;
 }
 
 static bool same_file(const struct store_index *idx, const struct stat *st)
@@ -497,13 +509,16 @@ static int sync_locked(struct store_mailbox *mb, bool claim, bool full,
 {
 	struct mbox_box *be = mb->be;
 	struct uidgen g = {0};
-	bool changed = true;
+	bool changed = true, whole = false;
+	size_t n0, k0;
 	struct stat st;
 	int rc = 0;
 
 	if (fstat(be->fd, &st) != 0)
 		return store_fail_errno(err, errno, "%s", be->path);
 	mbox_index_load(be, true);
+	n0 = be->idx.recs.n;
+	k0 = be->idx.n_keywords;
 	if (!full && be->idx_ok && same_file(&be->idx, &st)) {
 		changed = false;
 	} else {
@@ -514,6 +529,7 @@ static int sync_locked(struct store_mailbox *mb, bool claim, bool full,
 			rc = sync_tail(mb, &st, &g, err);
 		if (rc == 1) {
 			memset(&g, 0, sizeof(g));
+			whole = true;
 			rc = sync_full(mb, &st, &g, err);
 		}
 	}
@@ -532,7 +548,9 @@ static int sync_locked(struct store_mailbox *mb, bool claim, bool full,
 	be->idx.src_ino = (uint64_t)st.st_ino;
 	be->idx.src_size = (uint64_t)st.st_size;
 	be->idx.src_mtime_ns = mtime_ns(&st);
-	return mbox_index_save(mb, err);
+	if (whole)
+		return mbox_index_save(mb, err);
+	return mbox_index_save_delta(mb, NULL, 0, n0, k0, err);
 }
 
 int mbox_sync_locked(struct store_mailbox *mb, bool claim, uint32_t *recent_r,
