@@ -56,10 +56,10 @@ void store_index_clear(struct store_index *idx)
 static uint64_t checksum(const unsigned char *data, size_t len)
 {
 	static const unsigned char zero[8];
-	uint64_t h = store_hash(STORE_HASH_INIT, data, 88);
+	uint64_t h = store_hash_words(STORE_HASH_INIT, data, 88);
 
-	h = store_hash(h, zero, sizeof(zero));
-	return store_hash(h, data + 96, len - 96);
+	h = store_hash_words(h, zero, sizeof(zero));
+	return store_hash_words(h, data + 96, len - 96);
 }
 
 int sx_keyword_add(struct store_index *idx, const unsigned char *p, size_t n)
@@ -135,7 +135,8 @@ static int parse_header(const unsigned char *p, size_t len,
 	uint64_t want;
 
 	if (len < STORE_INDEX_HEADER_SIZE || memcmp(p, "QIDX", 4) != 0 ||
-	    get32(p + 4) != 1 || get32(p + 8) != STORE_INDEX_HEADER_SIZE ||
+	    get32(p + 4) != STORE_INDEX_VERSION ||
+	    get32(p + 8) != STORE_INDEX_HEADER_SIZE ||
 	    get32(p + 12) != STORE_INDEX_RECORD_SIZE)
 		return -1;
 	*count_r = get32(p + 16);
@@ -234,7 +235,7 @@ int store_index_format(struct store_index *idx, unsigned char **data_r,
 		store_random(&idx->generation, sizeof(idx->generation));
 	while (idx->generation == 0);
 	memcpy(p, "QIDX", 4);
-	put32(p + 4, 1);
+	put32(p + 4, STORE_INDEX_VERSION);
 	put32(p + 8, STORE_INDEX_HEADER_SIZE);
 	put32(p + 12, STORE_INDEX_RECORD_SIZE);
 	put32(p + 16, (uint32_t)idx->recs.n);

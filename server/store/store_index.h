@@ -11,15 +11,17 @@
  * against the mail, and a bad index is rebuilt from the mail.
  *
  * Layout (little-endian):
- *   0 "QIDX"  4 version (1)  8 header size (96)  12 record size (64)
+ *   0 "QIDX"  4 version (2)  8 header size (96)  12 record size (64)
  *   16 count  20 uidvalidity  24 next uid  28 first recent uid
  *   32 generation (random per write)  40 source inode  48 source size
  *   56 source mtime (ns)  64 keyword count  68 keyword bytes
- *   72, 80 reserved (0)  88 checksum (FNV-1a of the file, this field 0)
+ *   72, 80 reserved (0)  88 checksum (of the file, this field 0)
  * then count records of 64 bytes:
  *   uid, flags (u32)  keywords, size, offset, raw length, internal date,
  *   fingerprint (u64)  header size, aux (u32)
- * then the keyword names, each ended by '\n'.
+ * then the keyword names, each ended by '\n'. Checksums are FNV-1a 64
+ * taken over little-endian 8-byte words (store_hash_words: a large index
+ * is checked at memory speed; version 1 hashed bytes).
  *
  * Appended deltas may follow (store_index_log.c), so that adding or
  * changing a few records does not rewrite a large index:
@@ -28,8 +30,8 @@
  *   28 keyword count after it  32 source inode  40 source size
  *   48 source mtime  56 keyword bytes  60 reserved (0)
  * then the records (a UID the index has replaces its record, a new one
- * must be above every UID), the new keyword names, and a 64-bit FNV-1a
- * of the delta before it. A reader applies deltas in order and stops at
+ * must be above every UID), the new keyword names, and a checksum of the
+ * delta before it. A reader applies deltas in order and stops at
  * the first that is torn or inconsistent (what follows it is ignored and
  * cut off by the next writer). A writer appends under the mailbox's lock
  * to the file it read (same base generation and length), and writes the
@@ -44,6 +46,7 @@
 
 #include "store_backend.h"
 
+#define STORE_INDEX_VERSION	2u
 #define STORE_INDEX_HEADER_SIZE 96u
 #define STORE_INDEX_RECORD_SIZE 64u
 #define STORE_INDEX_KEYWORDS	64u /* most keywords an index can hold */

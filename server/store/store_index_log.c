@@ -134,7 +134,7 @@ size_t sx_log_apply(const unsigned char *data, size_t len,
 		if (memcmp(p, "QIDD", 4) != 0 || sx_get32(p + 4) != 1 ||
 		    dlen < STORE_INDEX_DELTA_HEADER + 8 || dlen > len - off ||
 		    sx_get64(p + dlen - 8) !=
-			    store_hash(STORE_HASH_INIT, p, dlen - 8) ||
+			    store_hash_words(STORE_HASH_INIT, p, dlen - 8) ||
 		    apply_one(p, dlen, idx) != 0)
 			break;
 		off += dlen;
@@ -180,7 +180,7 @@ static unsigned char *format_delta(const struct store_index *idx,
 		p[off + k] = '\n';
 		off += k + 1;
 	}
-	sx_put64(p + off, store_hash(STORE_HASH_INIT, p, off));
+	sx_put64(p + off, store_hash_words(STORE_HASH_INIT, p, off));
 	*len_r = len;
 	return p;
 }

@@ -80,6 +80,22 @@ uint64_t store_hash(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
+uint64_t store_hash_words(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w = (uint64_t)p[0] | (uint64_t)p[1] << 8 |
+			     (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+			     (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+			     (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+
+		h ^= w;
+		h *= 0x100000001b3ULL;
+	}
+	return store_hash(h, p, len);
+}
+
 static int grow(void **v, size_t *cap, size_t n, size_t size)
 {
 	size_t want;
