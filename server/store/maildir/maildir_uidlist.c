@@ -38,7 +38,7 @@ void maildir_uidlist_init(struct maildir_uidlist *ul, uint32_t uidvalidity,
 static size_t slot_of(const struct maildir_uidlist *ul, const char *base,
 		      size_t len)
 {
-	size_t i = (size_t)(store_hash(STORE_HASH_INIT, base, len) &
+	size_t i = (size_t)(store_hash_words(STORE_HASH_INIT, base, len) &
 			    (ul->n_slots - 1));
 
 	while (ul->slots[i] != 0) {
