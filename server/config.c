@@ -54,6 +54,7 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	c->smtp_max_recipients = 1000;
 	c->pool_threads = 4;
 	c->smtp_max_errors = 10;
+	c->queue_group_commit_ms = 0;
 	c->n_listeners = sizeof(dev_listeners) / sizeof(dev_listeners[0]);
 	memcpy(c->listeners, dev_listeners, sizeof(dev_listeners));
 }
@@ -263,6 +264,18 @@ static int load_smtp(struct loader *ld, const struct ytree_node *root,
 	return 0;
 }
 
+static int load_queue(struct loader *ld, const struct ytree_node *root,
+		      struct quilld_config *c)
+{
+	static const char *const keys[] = {"group_commit_ms", NULL};
+	const struct ytree_node *m;
+	if (section(ld, root, "queue", keys, &m) != 0 ||
+	    get_uint(ld, m, "queue", "group_commit_ms", 0, 1000,
+		     &c->queue_group_commit_ms) != 0)
+		return -1;
+	return 0;
+}
+
 static int load_listener(struct loader *ld, const struct ytree_node *n,
 			 struct config_listener *l)
 {
@@ -317,8 +330,8 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"state_dir", "hostname", "domain", "run_as",	"log", "tls",
-		"users",     "limits",	 "smtp",   "listeners", NULL};
+		"state_dir", "hostname", "domain", "run_as", "log",	  "tls",
+		"users",     "limits",	 "smtp",   "queue",  "listeners", NULL};
 	char state_dir[CONFIG_PATH_MAX] = "";
 	if (ytree_check_keys(ld->t, root, "", keys, ld->err) != 0 ||
 	    get_string(ld, root, "", "state_dir", state_dir,
@@ -336,6 +349,7 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 			       load_users(ld, root, c) ||
 			       load_limits(ld, root, c) ||
 			       load_smtp(ld, root, c) ||
+			       load_queue(ld, root, c) ||
 			       load_listeners(ld, root, c)
 		       ? -1
 		       : 0;

@@ -64,6 +64,8 @@ struct quilld_config {
 	unsigned smtp_max_errors;
 	bool smtp_bare_lf_accept;
 
+	unsigned queue_group_commit_ms; /* wait for more commits when idle */
+
 	struct config_listener listeners[CONFIG_MAX_LISTENERS];
 	unsigned n_listeners;
 };

@@ -27,6 +27,7 @@
 #include "passwd.h"
 #include "pool.h"
 #include "queue/spool.h"
+#include "queue/spool_group.h"
 #include "tls.h"
 
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
@@ -219,6 +220,7 @@ static void host_reload(struct host *h)
 	}
 	h->cfg = *next;
 	free(next);
+	spool_group_set_wait(h->svc.spool_group, h->cfg.queue_group_commit_ms);
 	log_setup(h->cfg.log_level, h->cfg.log_target, "quilld");
 	log_info(NULL, "reloaded file=%s", h->cfg.file[0] ? h->cfg.file : "-");
 }
@@ -269,7 +271,12 @@ static int host_services(struct host *h, char *err, size_t errlen)
 			 removed);
 	h->svc.users = load_users(&h->cfg);
 	h->svc.pool = pool_new(h->base, h->cfg.pool_threads, err, errlen);
-	return h->svc.pool != NULL ? 0 : -1;
+	if (h->svc.pool == NULL)
+		return -1;
+	h->svc.spool_group =
+		spool_group_new(h->base, h->svc.pool, h->svc.queue_dir,
+				h->cfg.queue_group_commit_ms, err, errlen);
+	return h->svc.spool_group != NULL ? 0 : -1;
 }
 
 struct host *host_new(const struct quilld_config *cfg, char *err, size_t errlen)
@@ -312,6 +319,7 @@ int host_run(struct host *h)
 	while (h->conns != NULL)
 		host_conn_free(h->conns);
 	pool_free(&h->svc.pool); /* commits under way finish first */
+	spool_group_free(&h->svc.spool_group); /* fails those not started */
 	log_info(NULL, "stopped");
 	return rc < 0 ? -1 : 0;
 }
@@ -331,6 +339,7 @@ void host_free(struct host **hp)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
 	pool_free(&h->svc.pool);
+	spool_group_free(&h->svc.spool_group);
 	passwd_db_free(&h->svc.users);
 	if (h->base != NULL)
 		event_base_free(h->base);

@@ -6,8 +6,8 @@
  * from the passwd-file; everything else is relaying, refused with 550 5.7.1
  * until authenticated relaying exists). DATA: the message goes into a
  * spool file as it arrives; at its end the file is committed (fsync, rename,
- * directory fsync) on the thread pool, and only then is the engine told to
- * say 250.
+ * directory fsync) by the group committer (queue/spool_group.h), and only
+ * then is the engine told to say 250.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +18,8 @@
 #include "engine.h"
 #include "log.h"
 #include "passwd.h"
-#include "pool.h"
 #include "queue/spool.h"
+#include "queue/spool_group.h"
 #include "smtp/smtp_session.h"
 
 struct smtp_host {
@@ -29,17 +29,14 @@ struct smtp_host {
 	struct spool_msg *spool;
 	char queue_id[SPOOL_ID_MAX];
 	char date[64]; /* of the message being received, for Received */
-	struct commit_job *job; /* a commit under way on the pool */
+	struct commit_job *job; /* a commit under way */
 };
 
-/* A commit on the pool. It owns the spool file; the session may be gone
- * by the time it is done (then h is NULL and nothing is resumed). */
+/* A commit under way; the session may be gone by the time it is done
+ * (then h is NULL and nothing is resumed). */
 struct commit_job {
-	struct spool_msg *spool;
 	struct smtp_host *h;
 	struct engine_call call;
-	int rc;
-	char err[256];
 	char id[24];
 };
 
@@ -160,22 +157,16 @@ static bool data_write(struct smtp_host *h, struct smtp_answer *a_r)
 	return true;
 }
 
-static void commit_work(void *arg)
-{
-	struct commit_job *j = arg;
-	j->rc = spool_commit(&j->spool, j->err, sizeof(j->err));
-}
-
-static void commit_done(void *arg)
+static void commit_done(void *arg, int rc, const char *err)
 {
 	struct commit_job *j = arg;
 	struct smtp_host *h = j->h;
-	if (j->rc != 0)
-		log_error(j->id, "spool.commit_failed %s", j->err);
+	if (rc != 0)
+		log_error(j->id, "spool.commit_failed %s", err);
 	if (h != NULL) {
 		struct smtp_answer a = {.ok = true};
-		if (j->rc != 0)
-			a = spool_failure(j->err);
+		if (rc != 0)
+			a = spool_failure(err);
 		h->job = NULL;
 		smtp_session_resume(h->s, &a);
 		j->call.resumed(j->call.arg);
@@ -183,7 +174,7 @@ static void commit_done(void *arg)
 	free(j);
 }
 
-/* DATA_END: commit on the pool, or discard a refused message. */
+/* DATA_END: commit (group commit), or discard a refused message. */
 static enum engine_serve data_end(struct smtp_host *h,
 				  const struct engine_call *c)
 {
@@ -200,15 +191,13 @@ static enum engine_serve data_end(struct smtp_host *h,
 		smtp_session_resume(h->s, &a);
 		return ENGINE_SERVED;
 	}
-	j->spool = h->spool;
-	h->spool = NULL;
 	j->h = h;
 	j->call = *c;
 	snprintf(j->id, sizeof(j->id), "%s", h->id);
-	if (pool_submit(h->svc->pool, commit_work, commit_done, j) != 0) {
-		spool_abort(&j->spool);
+	if (spool_group_commit(h->svc->spool_group, &h->spool, commit_done,
+			       j) != 0) {
 		free(j);
-		a = spool_failure("pool stopped");
+		a = spool_failure("cannot start the commit");
 		smtp_session_resume(h->s, &a);
 		return ENGINE_SERVED;
 	}

@@ -52,6 +52,9 @@ def test_config_errors_name_file_line_key():
             ("listeners:\n  - { protocol: gopher, port: 70 }\n",
              r":2:\d+: key 'listeners\[\]\.protocol': unknown value"),
             ("log: [\n", r":\d+:\d+: "),
+            ("queue:\n  group_commit_ms: 5000\n",
+             r":2:\d+: key 'queue.group_commit_ms': expected an integer "
+             r"between 0 and 1000"),
         ]
         for text, pattern in cases:
             path = os.path.join(q.dir, "bad.yaml")

@@ -8,6 +8,7 @@
  * message is in new/ and will be delivered after the restart.
  */
 #include "spool.h"
+#include "spool_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,13 +21,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
-
-struct spool_msg {
-	int fd;
-	char tmp[1024];
-	char final[1024];
-	char newdir[1024];
-};
 
 static int fail(char *err, size_t errlen, const char *what, const char *path)
 {
@@ -149,7 +143,7 @@ int spool_write(struct spool_msg *m, const void *data, size_t len, char *err,
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
+int spool_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -173,7 +167,7 @@ int spool_commit(struct spool_msg **mp, char *err, size_t errlen)
 		fail(err, errlen, "cannot close", m->tmp);
 	} else if (rename(m->tmp, m->final) != 0) {
 		fail(err, errlen, "cannot rename", m->tmp);
-	} else if (fsync_dir(m->newdir) != 0) {
+	} else if (spool_fsync_dir(m->newdir) != 0) {
 		/* renamed but maybe not durable: report the failure; the
 		 * client retries and may deliver twice (RFC 5321 6.1) */
 		fail(err, errlen, "cannot fsync", m->newdir);
