@@ -38,6 +38,7 @@ static const char *const quilld_caps[] = {
 	"smtp",		 "smtp.ehlo",	    "smtp.vrfy",
 	"smtp.starttls", "smtp.pipelining", "smtp.enhancedstatuscodes",
 	"smtp.size",	 "smtp.8bitmime",   "smtp.smtputf8",
+	"smtp.chunking", "smtp.binarymime", "smtp.dsn",
 	"submission",	 "submissions",	    NULL};
 
 static char **dup_list(const char *const *src)
