@@ -11,7 +11,8 @@ example.test and hands it on to a quilld on loopback:
 Mail goes into Postfix over SMTP (python3 smtplib) and through Postfix's
 own sendmail(1). The test waits, bounded, for each message in quilld and
 checks the envelope Postfix gave (MAIL FROM, every RCPT, Postfix's HELO,
-BODY=8BITMIME) and the bytes: quilld's Received, then Postfix's, then the
+BODY=8BITMIME; once quilld's queue has delivered it, Return-Path and
+Delivered-To in each recipient's INBOX instead) and the bytes: quilld's Received, then Postfix's, then the
 message exactly as injected (RFC 5321 4.4: each relay prepends its trace
 header and changes nothing else; 4.5.2: dot transparency on both hops).
 
@@ -113,11 +114,45 @@ def queued_with(marker):
     """quilld's spool files whose message holds marker: [(head, body)]."""
     out = []
     for path in glob.glob(os.path.join(Q.state, "queue", "new", "*")):
-        with open(path, "rb") as f:
-            head, _, body = f.read().partition(b"\n\n")
+        try:
+            with open(path, "rb") as f:
+                head, _, body = f.read().partition(b"\n\n")
+        except FileNotFoundError:
+            continue  # delivered meanwhile
         if marker in body:
             out.append((head.decode(), body))
     return out
+
+
+def delivered_with(user, marker):
+    """The messages in user's INBOX (Maildir) that hold marker."""
+    out = []
+    root = os.path.join(Q.state, "mail", user)
+    for path in glob.glob(os.path.join(root, "new", "*")) + \
+            glob.glob(os.path.join(root, "cur", "*")):
+        with open(path, "rb") as f:
+            data = f.read()
+        if marker in data:
+            out.append(data)
+    return out
+
+
+def arrival(marker, rcpts):
+    """Wait for the message holding marker: ("spool", head, body) while it
+    is in quilld's queue, or ("inbox", {rcpt: message}) once a queue
+    runner has delivered it to every recipient's INBOX."""
+    def look():
+        boxes = {r: delivered_with(r.split("@")[0], marker) for r in rcpts}
+        if all(boxes.values()):
+            for r, found in boxes.items():
+                assert len(found) == 1, (r, found)
+            return ("inbox", {r: found[0] for r, found in boxes.items()})
+        spooled = queued_with(marker)
+        if spooled and not any(boxes.values()):
+            assert len(spooled) == 1, spooled
+            return ("spool",) + spooled[0]
+        return None
+    return wait_for(look, f"the message with {marker!r}")
 
 
 def message(tag, extra=b""):
@@ -147,21 +182,39 @@ def trace_headers(body):
     return fields, b"\r\n".join(lines[i:])
 
 
-def check_relayed(head, body, original, sender, rcpts, body_type="7BIT"):
-    """The envelope and bytes of one message Postfix relayed to quilld."""
-    assert f"\nfrom <{sender}>\n" in head + "\n", head
-    got = re.findall(r"^rcpt <([^>]*)>$", head, re.M)
-    assert sorted(got) == sorted(rcpts), (got, rcpts)
-    assert "\nhelo mx.peer.test\n" in head, head
-    assert "\npeer 127.0.0.1\n" in head, head
-    assert f"\nbody {body_type}\n" in head, head
-    received, rest = trace_headers(body)
-    assert len(received) == 2, received
-    assert received[0].startswith("Received: from mx.peer.test "), received
-    assert "by mx.example.test (Quill) with ESMTP id " in received[0], \
-        received
-    assert "by mx.peer.test (Postfix)" in received[1], received
-    assert rest == original, (rest[:400], original[:400])
+def check_relayed(found, original, sender, rcpts, body_type="7BIT",
+                  postfix_from="mx.peer.test"):
+    """The envelope and bytes of one message Postfix relayed to quilld:
+    the spool's envelope lines, or Return-Path and Delivered-To in each
+    recipient's copy; then quilld's Received, Postfix's, and the message
+    exactly as injected."""
+    if found[0] == "spool":
+        _, head, body = found
+        assert f"\nfrom <{sender}>\n" in head + "\n", head
+        got = re.findall(r"^rcpt <([^>]*)>$", head, re.M)
+        assert sorted(got) == sorted(rcpts), (got, rcpts)
+        assert "\nhelo mx.peer.test\n" in head, head
+        assert "\npeer 127.0.0.1\n" in head, head
+        assert f"\nbody {body_type}\n" in head, head
+        copies = [body]
+    else:
+        copies = []
+        for rcpt, msg in found[1].items():
+            top = (f"Return-Path: <{sender}>\r\n"
+                   f"Delivered-To: {rcpt}\r\n").encode()
+            assert msg.startswith(top), msg[:300]
+            copies.append(msg[len(top):])
+    for body in copies:
+        received, rest = trace_headers(body)
+        assert len(received) == 2, received
+        assert received[0].startswith("Received: from mx.peer.test "), \
+            received
+        assert "by mx.example.test (Quill) with ESMTP id " in \
+            received[0], received
+        assert received[1].startswith("Received: " + postfix_from), \
+            received
+        assert "by mx.peer.test (Postfix" in received[1], received
+        assert rest == original, (rest[:400], original[:400])
 
 
 # --- SMTP ------------------------------------------------------------------
@@ -170,14 +223,13 @@ def test_smtp_relay_smtplib():
     relay_to(f"smtp:[127.0.0.1]:{Q.ports['smtp']}")
     tag = f"smtp-{os.getpid()}".encode()
     original = message(tag)
+    rcpts = ["alice@example.test", "bob@example.test"]
     with smtplib.SMTP("127.0.0.1", PORTS["SMTP"], timeout=20) as s:
         s.ehlo("client.test")
-        s.sendmail("sender@client.test",
-                   ["alice@example.test", "bob@example.test"], original)
-    (head, body), = wait_for(lambda: queued_with(b"first line of " + tag),
-                             "the message relayed over SMTP")
-    check_relayed(head, body, original, "sender@client.test",
-                  ["alice@example.test", "bob@example.test"])
+        s.sendmail("sender@client.test", rcpts, original)
+    check_relayed(arrival(b"first line of " + tag, rcpts), original,
+                  "sender@client.test", rcpts,
+                  postfix_from="from client.test ")
 
 
 def test_smtp_relay_8bit_and_null_sender():
@@ -189,31 +241,23 @@ def test_smtp_relay_8bit_and_null_sender():
         assert s.has_extn("8bitmime")
         s.sendmail("", ["alice@example.test"], original,
                    mail_options=["BODY=8BITMIME"])
-    (head, body), = wait_for(lambda: queued_with(b"first line of " + tag),
-                             "the 8-bit message relayed over SMTP")
-    check_relayed(head, body, original, "", ["alice@example.test"],
-                  body_type="8BITMIME")
+    check_relayed(arrival(b"first line of " + tag, ["alice@example.test"]),
+                  original, "", ["alice@example.test"],
+                  body_type="8BITMIME", postfix_from="from client.test ")
 
 
 def test_smtp_relay_sendmail():
-    """Postfix's own sendmail(1) -> pickup -> cleanup -> smtp -> quilld."""
+    """Postfix's own sendmail(1) -> pickup -> cleanup -> smtp -> quilld;
+    Postfix's Received says "by ... from userid", and as every header
+    the message needs is there, it adds none."""
     tag = f"sendmail-{os.getpid()}".encode()
     original = message(tag)
     # sendmail takes LF lines and Postfix writes CRLF on the wire
     sh("/usr/sbin/sendmail", "-C", PF_ETC, "-i", "-f", "sender@client.test",
        "bob@example.test", stdin=original.replace(b"\r\n", b"\n"))
-    (head, body), = wait_for(lambda: queued_with(b"first line of " + tag),
-                             "the message sent with sendmail")
-    assert "\nfrom <sender@client.test>\n" in head, head
-    assert re.findall(r"^rcpt <([^>]*)>$", head, re.M) == \
-        ["bob@example.test"], head
-    received, rest = trace_headers(body)
-    assert len(received) == 2, received
-    assert received[1].startswith("Received: by mx.peer.test (Postfix, "
-                                  "from userid "), received
-    # local submission: Postfix may add headers it finds missing (none
-    # are), so the message must come out as it went in
-    assert rest == original, (rest[:400], original[:400])
+    check_relayed(arrival(b"first line of " + tag, ["bob@example.test"]),
+                  original, "sender@client.test", ["bob@example.test"],
+                  postfix_from="by mx.peer.test (Postfix, from userid ")
 
 
 def main():
