@@ -135,13 +135,16 @@ bash "$PEER" restart >"$work/postfix.start" 2>&1 ||
 
 # --- runs -------------------------------------------------------------------
 empty_queues() {
-	find "$QNEW" -type f -delete
+	find "$QNEW" "$work/var/mail" -type f -path '*/new/*' -delete 2>/dev/null || true
+	find "$work/var/mail" -type f -path '*/cur/*' -delete 2>/dev/null || true
 	/usr/sbin/postsuper -c "$PF_ETC" -d ALL >/dev/null 2>&1 || true
 }
 
 queued() {
 	case $1 in
-	quilld) find "$QNEW" -type f | wc -l ;;
+	quilld) # queued, or already delivered if a queue runner ran
+		find "$QNEW" "$work/var/mail/alice/new" "$work/var/mail/alice/cur" \
+			-type f 2>/dev/null | wc -l ;;
 	postfix) find "$PF_QUEUE"/{incoming,active,hold,deferred} -type f 2>/dev/null | wc -l ;;
 	esac
 }
