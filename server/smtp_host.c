@@ -21,6 +21,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "pool.h"
+#include "queue/queue_runner.h"
 #include "queue/spool.h"
 #include "smtp/smtp_session.h"
 
@@ -40,6 +41,8 @@ struct smtp_host {
 struct commit_job {
 	struct spool_msg *spool;
 	struct smtp_host *h;
+	struct host_services *svc;
+	char queue_id[SPOOL_ID_MAX];
 	struct engine_call call;
 	int rc;
 	char err[256];
@@ -182,6 +185,8 @@ static void commit_done(void *arg)
 	struct smtp_host *h = j->h;
 	if (j->rc != 0)
 		log_error(j->id, "spool.commit_failed %s", j->err);
+	else /* deliver it now, whether the session is still here or not */
+		queue_runner_kick(j->svc->runner, j->queue_id);
 	if (h != NULL) {
 		struct smtp_answer a = {.ok = true};
 		if (j->rc != 0)
@@ -218,6 +223,8 @@ static enum engine_serve data_end(struct smtp_host *h,
 	j->spool = h->spool;
 	h->spool = NULL;
 	j->h = h;
+	j->svc = h->svc;
+	snprintf(j->queue_id, sizeof(j->queue_id), "%s", h->queue_id);
 	j->call = *c;
 	snprintf(j->id, sizeof(j->id), "%s", h->id);
 	if (pool_submit(h->svc->pool, commit_work, commit_done, j) != 0) {

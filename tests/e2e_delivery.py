@@ -4,16 +4,19 @@ SMTP through the queue (python3 smtplib); the delivered bytes are read
 back from the Maildir: Return-Path (RFC 5321 4.4) and Delivered-To
 (RFC 9228) on top, then quilld's Received header, then the message
 exactly as sent. A temporary store failure is a 451 for that recipient
-only (LMTP) or a deferral that the queue retries (SMTP).
+only (LMTP) or a deferral that the queue retries (SMTP), shown by
+`quill queue`; a restart finds what was delivered before the crash.
 """
 import glob
 import os
 import re
+import signal
 import smtplib
 import socket
+import subprocess
 import time
 
-from quilltest import Quilld, run_cases
+from quilltest import QUILL, Quilld, run_cases
 
 Q = None
 HELO = "client.example.test"
@@ -157,6 +160,131 @@ def test_lmtp_two_recipients_delivered():
                         body, "LMTP")
 
 
+def wait_for(cond, what, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}\n"
+                         f"{Q.read_log()[-3000:]}")
+
+
+def queued():
+    return os.listdir(os.path.join(Q.state, "queue", "new"))
+
+
+def quill_queue(*args):
+    r = subprocess.run([QUILL, "queue", *args, "--state-dir", Q.state],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def smtp_send(sender, rcpts, body):
+    with smtplib.SMTP("127.0.0.1", Q.ports["smtp"], local_hostname=HELO,
+                      timeout=10) as c:
+        c.ehlo()
+        c.mail(sender)
+        for r in rcpts:
+            assert c.rcpt(r)[0] == 250, r
+        code, reply = c.data(body)
+        assert code == 250, reply
+    return reply.decode().rsplit(" ", 1)[-1]
+
+
+def test_smtp_to_maildir():
+    """smtplib -> quilld SMTP -> queue -> Maildir: Return-Path is the
+    envelope MAIL FROM (RFC 5321 4.4), Delivered-To the recipient, then
+    our Received header naming the queue id, then the message as sent."""
+    marker = f"smtp-{time.time()}".encode()
+    body = (b"From: Carol <carol@c.example>\r\nSubject: " + marker +
+            b"\r\n\r\nline one\r\n.leading dot\r\n\r\nlast\r\n")
+    qid = smtp_send("carol@c.example", ["alice@example.test",
+                                        "bob@example.test"], body)
+    wait_for(lambda: find_message("alice", marker) and
+             find_message("bob", marker) and qid not in queued(),
+             "delivery to alice and bob")
+    for user in ("alice", "bob"):
+        msgs = find_message(user, marker)
+        assert len(msgs) == 1, (user, len(msgs))
+        check_delivered(msgs[0], "carol@c.example", f"{user}@example.test",
+                        body, "ESMTP")
+        assert f"ESMTP id {qid}".encode() in msgs[0], msgs[0][:300]
+    log = Q.read_log()
+    assert f"{qid} queue.delivered to=<alice@example.test>" in log
+    assert f"{qid} queue.removed" in log
+
+
+def test_deferred_then_delivered_and_quill_queue():
+    """bob's store fails for now: alice gets it at once, bob's delivery
+    is deferred (quill queue shows it) and retried until it works."""
+    marker = f"defer-{time.time()}".encode()
+    body = b"Subject: " + marker + b"\r\n\r\nlater for bob\r\n"
+    bob_root = os.path.join(Q.state, "mail", "bob")
+    moved = bob_root + ".away"
+    os.rename(bob_root, moved)
+    with open(bob_root, "w") as f:
+        f.write("not a directory\n")
+    try:
+        qid = smtp_send("", ["alice@example.test", "bob@example.test"], body)
+        state = os.path.join(Q.state, "queue", "state", qid)
+        wait_for(lambda: os.path.exists(state), "a deferral")
+        out = quill_queue("list")
+        row = [l for l in out.splitlines() if l.startswith(qid)]
+        assert len(row) == 1, out
+        cols = row[0].split("\t")
+        assert cols[3] == "<>", cols
+        assert cols[4] == ("alice@example.test=done "
+                           "bob@example.test=deferred"), cols
+        assert out.rstrip().endswith("1 message"), out
+        show = quill_queue("show", qid)
+        assert f"id: {qid}\n" in show and "from: <>\n" in show, show
+        assert re.search(r"bob@example.test  deferred  at \S+  attempts "
+                         r"\d+, next ", show), show
+        assert "451 4.3.0 Mailbox temporarily unavailable" in show, show
+    finally:
+        os.unlink(bob_root)
+        os.rename(moved, bob_root)
+    wait_for(lambda: qid not in queued(), "the retry")
+    assert len(find_message("alice", marker)) == 1
+    assert len(find_message("bob", marker)) == 1
+    assert quill_queue("list").splitlines()[-1] == "0 messages"
+
+
+def test_restart_delivers_exactly_once():
+    """Killed with a message queued (bob deferred, alice delivered):
+    after the restart the queue runner checks what is already there, so
+    alice does not get it twice and bob gets it once."""
+    marker = f"restart-{time.time()}".encode()
+    body = b"Subject: " + marker + b"\r\n\r\nacross a restart\r\n"
+    bob_root = os.path.join(Q.state, "mail", "bob")
+    moved = bob_root + ".away"
+    os.rename(bob_root, moved)
+    with open(bob_root, "w") as f:
+        f.write("not a directory\n")
+    qid = smtp_send("dave@d.example", ["alice@example.test",
+                                       "bob@example.test"], body)
+    state = os.path.join(Q.state, "queue", "state", qid)
+    wait_for(lambda: os.path.exists(state), "a deferral")
+    # forget alice's delivery as a crash before recording it would
+    with open(state, "w") as f:
+        f.write("")
+    Q.proc.send_signal(signal.SIGKILL)
+    Q.proc.wait()
+    Q.proc.stdout.close()
+    Q.log.close()
+    os.unlink(bob_root)
+    os.rename(moved, bob_root)
+    Q.start()
+    wait_for(lambda: qid not in queued(), "delivery after the restart")
+    assert len(find_message("alice", marker)) == 1
+    assert len(find_message("bob", marker)) == 1
+    log = Q.read_log()
+    assert f"{qid} queue.delivered to=<alice@example.test> user=alice " \
+        "already=1" in log, log[-2000:]
+
+
 if __name__ == "__main__":
     Q = Quilld(listeners=[("smtp", "smtp", "127.0.0.1", "starttls"),
                           ("lmtp", "lmtp", "127.0.0.1", "none")],
@@ -164,6 +292,9 @@ if __name__ == "__main__":
     try:
         run_cases([test_lmtp_smtplib_one_recipient,
                    test_lmtp_two_recipients_delivered,
-                   test_lmtp_two_recipients_one_failing])
+                   test_lmtp_two_recipients_one_failing,
+                   test_smtp_to_maildir,
+                   test_deferred_then_delivered_and_quill_queue,
+                   test_restart_delivers_exactly_once])
     finally:
         Q.stop()
