@@ -19,6 +19,7 @@
 struct passwd_db;
 struct pool;
 struct spool_group;
+struct queue_runner;
 
 /* What quilld offers engines; owned by the host, replaced on reload. */
 struct host_services {
@@ -26,6 +27,7 @@ struct host_services {
 	struct passwd_db *users; /* NULL if the passwd-file did not load */
 	struct pool *pool;
 	struct spool_group *spool_group; /* commits spool files (group) */
+	struct queue_runner *runner;	 /* local delivery of what is queued */
 	char queue_dir[CONFIG_PATH_MAX + 8];
 };
 

@@ -7,7 +7,9 @@
  * until authenticated relaying exists). DATA: the message goes into a
  * spool file as it arrives; at its end the file is committed (fsync, rename,
  * directory fsync) by the group committer (queue/spool_group.h), and only
- * then is the engine told to say 250.
+ * then is the engine told to say 250; then the queue runner is told.
+ * LMTP sessions (RFC 2033) go to lmtp_host.c for recipients and
+ * per-recipient delivery.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,10 @@
 #include <time.h>
 
 #include "engine.h"
+#include "lmtp_host.h"
 #include "log.h"
 #include "passwd.h"
+#include "queue/queue_runner.h"
 #include "queue/spool.h"
 #include "queue/spool_group.h"
 #include "smtp/smtp_session.h"
@@ -30,12 +34,15 @@ struct smtp_host {
 	char queue_id[SPOOL_ID_MAX];
 	char date[64]; /* of the message being received, for Received */
 	struct commit_job *job; /* a commit under way */
+	struct lmtp_host *lmtp; /* LMTP listener only */
 };
 
 /* A commit under way; the session may be gone by the time it is done
  * (then h is NULL and nothing is resumed). */
 struct commit_job {
 	struct smtp_host *h;
+	struct host_services *svc;
+	char queue_id[SPOOL_ID_MAX];
 	struct engine_call call;
 	char id[24];
 };
@@ -52,6 +59,7 @@ static void *smtp_create(struct host_services *svc,
 	smtp_settings_defaults(&st);
 	st.hostname = cfg->hostname;
 	st.mode = l->proto == PROTO_SUBMISSION ? SMTP_MODE_SUBMISSION
+		  : l->proto == PROTO_LMTP     ? SMTP_MODE_LMTP
 					       : SMTP_MODE_MX;
 	st.starttls_offered = l->tls == LISTEN_TLS_STARTTLS;
 	st.tls_at_start = l->tls == LISTEN_TLS_IMPLICIT;
@@ -64,6 +72,9 @@ static void *smtp_create(struct host_services *svc,
 	h->svc = svc;
 	snprintf(h->id, sizeof(h->id), "%s", id);
 	h->s = smtp_session_new(&st, peer, id);
+	if (h->s != NULL && st.mode == SMTP_MODE_LMTP &&
+	    (h->lmtp = lmtp_host_new(h->s, id)) == NULL)
+		smtp_session_free(&h->s);
 	if (h->s == NULL) {
 		free(h);
 		return NULL;
@@ -79,6 +90,7 @@ static void smtp_destroy(void **session)
 	if (h->job != NULL)
 		h->job->h = NULL; /* the commit finishes without us */
 	spool_abort(&h->spool);
+	lmtp_host_free(&h->lmtp);
 	smtp_session_free(&h->s);
 	free(h);
 	*session = NULL;
@@ -96,6 +108,8 @@ static struct smtp_answer judge_rcpt(struct smtp_host *h)
 	const struct smtp_rcpt *r = smtp_session_pending_rcpt(h->s);
 	const struct quilld_config *cfg = h->svc->cfg;
 	struct smtp_answer a = {.ok = true};
+	if (h->lmtp != NULL)
+		return lmtp_host_judge_rcpt(h->svc, r);
 	bool local = r->domain[0] == '\0' || is_local_domain(cfg, r->domain);
 	if (!local || r->routing) {
 		/* routing syntax in a local address asks us to relay */
@@ -166,6 +180,8 @@ static void commit_done(void *arg, int rc, const char *err)
 	struct smtp_host *h = j->h;
 	if (rc != 0)
 		log_error(j->id, "spool.commit_failed %s", err);
+	else /* deliver it now, whether the session is still here or not */
+		queue_runner_kick(j->svc->runner, j->queue_id);
 	if (h != NULL) {
 		struct smtp_answer a = {.ok = true};
 		if (rc != 0)
@@ -187,6 +203,11 @@ static enum engine_serve data_end(struct smtp_host *h,
 		smtp_session_resume(h->s, &a);
 		return ENGINE_SERVED;
 	}
+	if (h->lmtp != NULL) { /* delivered, not queued (RFC 2033 4.2) */
+		lmtp_host_take(h->lmtp, &h->spool);
+		smtp_session_resume(h->s, &a);
+		return ENGINE_SERVED;
+	}
 	struct commit_job *j = calloc(1, sizeof(*j));
 	if (j == NULL) {
 		spool_abort(&h->spool);
@@ -195,6 +216,8 @@ static enum engine_serve data_end(struct smtp_host *h,
 		return ENGINE_SERVED;
 	}
 	j->h = h;
+	j->svc = h->svc;
+	snprintf(j->queue_id, sizeof(j->queue_id), "%s", h->queue_id);
 	j->call = *c;
 	snprintf(j->id, sizeof(j->id), "%s", h->id);
 	if (spool_group_commit(h->svc->spool_group, &h->spool, commit_done,
@@ -224,6 +247,8 @@ static enum engine_serve smtp_serve(void *session, const struct engine_call *c)
 		break;
 	case SMTP_REQ_DATA_END:
 		return data_end(h, c);
+	case SMTP_REQ_LMTP_RCPT:
+		return lmtp_host_serve(h->lmtp, h->svc, c);
 	default:
 		return ENGINE_SERVED;
 	}
@@ -245,6 +270,7 @@ static enum engine_request smtp_request(const void *session)
 	case SMTP_REQ_DATA_BEGIN:
 	case SMTP_REQ_DATA_CHUNK:
 	case SMTP_REQ_DATA_END:
+	case SMTP_REQ_LMTP_RCPT:
 		break;
 	}
 	return ENGINE_REQ_SERVE;

@@ -6,7 +6,11 @@ free ports on 127.0.0.1, QUILL_PEER_DELIVERY=relay) accepts mail for
 example.test and hands it on to a quilld on loopback:
 
  - over SMTP: virtual_transport smtp:[127.0.0.1]:<quilld smtp port>; the
-   message lands in quilld's queue (queue/new);
+   message lands in quilld's queue (queue/new), from which quilld's
+   queue runner delivers it to each recipient's INBOX;
+ - over LMTP (RFC 2033): virtual_transport lmtp:inet:127.0.0.1:<quilld
+   lmtp port>; quilld delivers to each recipient's INBOX and answers
+   for each; Postfix logs each recipient as sent.
 
 Mail goes into Postfix over SMTP (python3 smtplib) and through Postfix's
 own sendmail(1). The test waits, bounded, for each message in quilld and
@@ -183,7 +187,7 @@ def trace_headers(body):
 
 
 def check_relayed(found, original, sender, rcpts, body_type="7BIT",
-                  postfix_from="mx.peer.test"):
+                  postfix_from="mx.peer.test", proto="ESMTP"):
     """The envelope and bytes of one message Postfix relayed to quilld:
     the spool's envelope lines, or Return-Path and Delivered-To in each
     recipient's copy; then quilld's Received, Postfix's, and the message
@@ -199,6 +203,7 @@ def check_relayed(found, original, sender, rcpts, body_type="7BIT",
         copies = [body]
     else:
         copies = []
+        assert sorted(found[1]) == sorted(rcpts), (found[1].keys(), rcpts)
         for rcpt, msg in found[1].items():
             top = (f"Return-Path: <{sender}>\r\n"
                    f"Delivered-To: {rcpt}\r\n").encode()
@@ -209,7 +214,7 @@ def check_relayed(found, original, sender, rcpts, body_type="7BIT",
         assert len(received) == 2, received
         assert received[0].startswith("Received: from mx.peer.test "), \
             received
-        assert "by mx.example.test (Quill) with ESMTP id " in \
+        assert f"by mx.example.test (Quill) with {proto} id " in \
             received[0], received
         assert received[1].startswith("Received: " + postfix_from), \
             received
@@ -260,17 +265,56 @@ def test_smtp_relay_sendmail():
                   postfix_from="by mx.peer.test (Postfix, from userid ")
 
 
+# --- LMTP ------------------------------------------------------------------
+
+def test_lmtp_relay_two_recipients():
+    """Postfix's lmtp(8) client hands the message to quilld's LMTP
+    listener (RFC 2033): one reply per recipient, each a delivery into
+    that user's INBOX; the queue is not used."""
+    relay_to(f"lmtp:inet:127.0.0.1:{Q.ports['lmtp']}")
+    tag = f"lmtp-{os.getpid()}".encode()
+    original = message(tag)
+    rcpts = ["alice@example.test", "bob@example.test"]
+    with smtplib.SMTP("127.0.0.1", PORTS["SMTP"], timeout=20) as s:
+        s.ehlo("client.test")
+        s.sendmail("sender@client.test", rcpts, original)
+    found = arrival(b"first line of " + tag, rcpts)
+    assert found[0] == "inbox", found[:2]
+    check_relayed(found, original, "sender@client.test", rcpts,
+                  postfix_from="from client.test ", proto="LMTP")
+    log = postfix_log()
+    for rcpt in rcpts:
+        assert re.search(rf"to=<{re.escape(rcpt)}>, relay=127\.0\.0\.1"
+                         rf"\[127\.0\.0\.1\]:{Q.ports['lmtp']},.*"
+                         rf"status=sent \(250 2\.1\.5 ", log), log
+
+
+def test_lmtp_relay_8bit_and_null_sender():
+    tag = f"lmtp8-{os.getpid()}".encode()
+    original = message(tag, "caf\u00e9 \u00fcber na\u00efve\r\n".encode())
+    with smtplib.SMTP("127.0.0.1", PORTS["SMTP"], timeout=20) as s:
+        s.ehlo("client.test")
+        s.sendmail("", ["bob@example.test"], original,
+                   mail_options=["BODY=8BITMIME"])
+    found = arrival(b"first line of " + tag, ["bob@example.test"])
+    check_relayed(found, original, "", ["bob@example.test"],
+                  postfix_from="from client.test ", proto="LMTP")
+
+
 def main():
     global Q
     if not os.path.exists(SCRIPT):
         print(f"FAIL: {SCRIPT} not found (QUILL_SOURCE?)")
         sys.exit(1)
     setup()
-    Q = Quilld(listeners=[("smtp", "smtp", "127.0.0.1", "none")])
+    Q = Quilld(listeners=[("smtp", "smtp", "127.0.0.1", "none"),
+                          ("lmtp", "lmtp", "127.0.0.1", "none")])
     try:
         run_cases([test_smtp_relay_smtplib,
                    test_smtp_relay_8bit_and_null_sender,
-                   test_smtp_relay_sendmail])
+                   test_smtp_relay_sendmail,
+                   test_lmtp_relay_two_recipients,
+                   test_lmtp_relay_8bit_and_null_sender])
     finally:
         Q.stop()
         teardown()

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""e2e_spool_crash.py - group commit keeps "250 means queued" across kills.
+"""e2e_spool_crash.py - group commit keeps "250 means kept" across kills.
 
 Several smtplib senders deliver at once to a quilld whose group commit
 waits a little (queue.group_commit_ms), so replies share batches; quilld
 is killed with SIGKILL at random moments and started again on the same
 state directory, KILLS times. Afterwards:
 
- - every message that got 250 is in the queue, under the id the 250
-   named, whole: its envelope and every byte sent (RFC 5321 6.1: once the
-   250 is sent the server is responsible for the message);
- - every file the queue holds is one of the messages sent, whole (one
-   whose 250 the kill swallowed may be there or not, never cut short);
+ - every message that got 250 is kept exactly once, whole: in the queue
+   under the id the 250 named, or delivered by the queue runner to
+   alice's INBOX with that id in quilld's Received (RFC 5321 6.1: once
+   the 250 is sent the server is responsible for the message);
+ - every copy quilld holds is one of the messages sent, whole, at most
+   once in the INBOX (one whose 250 the kill swallowed may be there or
+   not, never cut short);
  - what a kill left in queue/tmp (never acknowledged) is gone after the
    start.
 
@@ -106,6 +108,32 @@ def spool_body(path):
     return head.decode(), body
 
 
+def copies_of(q, new):
+    """tag -> [(where, path, message)] for every copy quilld holds: in the
+    queue (queue/new) or delivered to alice's INBOX (Maildir)."""
+    out = {}
+    for path in glob.glob(os.path.join(new, "*")):
+        try:
+            head, body = spool_body(path)
+        except FileNotFoundError:
+            continue  # delivered meanwhile: found in the INBOX below
+        assert "\nrcpt <alice@example.test>\n" in head + "\n", head
+        out.setdefault(tag_of(path, body), []).append(("queue", path, body))
+    inbox = os.path.join(q.state, "mail", "alice")
+    for path in glob.glob(os.path.join(inbox, "new", "*")) + \
+            glob.glob(os.path.join(inbox, "cur", "*")):
+        with open(path, "rb") as f:
+            body = f.read()
+        out.setdefault(tag_of(path, body), []).append(("inbox", path, body))
+    return out
+
+
+def tag_of(path, body):
+    m = re.search(rb"^Subject: (\S+)\r\n", body, re.M)
+    assert m, (path, body[:300])
+    return m.group(1).decode()
+
+
 def test_kills_lose_no_acknowledged_message():
     q = Quilld(extra_yaml="queue:\n  group_commit_ms: 3\n",
                listeners=SMTP_ONLY)
@@ -123,26 +151,30 @@ def test_kills_lose_no_acknowledged_message():
                 leftovers += len(left)
             time.sleep(0.3)
         assert len(senders.acked) >= KILLS, len(senders.acked)
+        # the queue runner delivers meanwhile: a message may be queued,
+        # delivered, or both for a moment (delivered, its queue file not
+        # yet removed), but never twice in the INBOX
+        copies = copies_of(q, new)
         for qid, tag in senders.acked.items():
-            path = os.path.join(new, qid)
-            assert os.path.exists(path), f"250 for {qid} ({tag}) but lost"
-            head, body = spool_body(path)
-            assert f"\nid {qid}\n" in head, head
-            assert "\nrcpt <alice@example.test>\n" in head + "\n", head
-            assert body.endswith(senders.sent[tag]), (qid, body[-200:])
-        by_tag = {}
-        for path in glob.glob(os.path.join(new, "*")):
-            head, body = spool_body(path)
-            tag = re.search(rb"^Subject: (\S+)\r\n", body, re.M)
-            assert tag, (path, body[:300])
-            tag = tag.group(1).decode()
-            assert body.endswith(senders.sent[tag]), (path, body[-200:])
-            by_tag.setdefault(tag, []).append(path)
-        # a tag may be queued at most once: each DATA was sent once
-        assert all(len(p) == 1 for p in by_tag.values()), by_tag
+            assert tag in copies, f"250 for {qid} ({tag}) but lost"
+        for tag, found in copies.items():
+            places = sorted(where for where, _, _ in found)
+            assert places in (["queue"], ["inbox"], ["inbox", "queue"]), \
+                (tag, [p for _, p, _ in found])
+            for where, path, body in found:
+                assert body.endswith(senders.sent[tag]), (path, body[-200:])
+        for qid, tag in senders.acked.items():
+            for where, path, body in copies[tag]:
+                if where == "queue":
+                    assert os.path.basename(path) == qid, (qid, path)
+                else:
+                    assert f" id {qid}\r\n".encode() in body, \
+                        (qid, body[:400])
+        queued = sum(1 for c in copies.values()
+                     if any(w == "queue" for w, _, _ in c))
         print(f"     {len(senders.sent)} sent, {len(senders.acked)} "
-              f"acknowledged, {len(by_tag)} queued, {KILLS} kills, "
-              f"{leftovers} tmp files removed at starts")
+              f"acknowledged, {len(copies)} kept ({queued} still queued), "
+              f"{KILLS} kills, {leftovers} tmp files removed at starts")
     finally:
         q.stop()
 
