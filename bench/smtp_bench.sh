@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # smtp_bench.sh [-m MESSAGES] [-l BYTES] [-s "1 8 64"] [-r ROUNDS]
-#               [-g GROUP_COMMIT_MS] [-t POOL_THREADS] [-k] [QUILLD]
+#               [-g GROUP_COMMIT_MS] [-t POOL_THREADS] [-D] [-k] [QUILLD]
 #
 # Messages per second accepted and durably queued by quilld and by
 # Debian's Postfix, side by side on this machine, with Postfix's
@@ -13,17 +13,23 @@
 #   -r  rounds; each figure is the median of the rounds (default 3)
 #   -g  quilld queue.group_commit_ms (default: quilld's default)
 #   -t  quilld limits.pool_threads (default: quilld's default)
+#   -D  deliver too: time until every message is in alice's Maildir
 #   -k  keep the work directory
 #   QUILLD  the quilld to run (default build/gcc/server/quilld)
 #
-# Both servers only queue: quilld has no delivery yet (mail stays in
-# queue/new); Postfix's private peer (scripts/peers/postfix.sh, delivery
-# "hold") puts every message on its hold queue, which nothing delivers
-# from. Each 250 means, for quilld: the spool file fsync'd, renamed into
-# queue/new and queue/new fsync'd (group commit); for Postfix: cleanup(8)
-# fsync'd the queue file (Postfix never fsyncs a queue directory). After
-# each run the queue is counted: a run whose queue does not hold every
-# message counts as failed.
+# By default both servers only queue: quilld runs with queue.hold (mail
+# stays in queue/new, the runner delivers nothing); Postfix's private peer
+# (scripts/peers/postfix.sh, delivery "hold") puts every message on its
+# hold queue, which nothing delivers from. The time is smtp-source's, from
+# the first connection to the last 250. Each 250 means, for quilld: the
+# spool file fsync'd, renamed into queue/new and queue/new fsync'd (group
+# commit); for Postfix: cleanup(8) fsync'd the queue file (Postfix never
+# fsyncs a queue directory). After each run the queue is counted: a run
+# whose queue does not hold every message counts as failed.
+#
+# With -D both also deliver, to alice's Maildir: quilld's queue runner
+# (the store fsyncs the file and new/), Postfix's virtual(8) (fsyncs the
+# file, not new/); the time runs until every message is in the Maildir.
 #
 # Environment: BENCH_DIR (default /var/tmp/quill-smtp-bench: a real disk,
 # not tmpfs), QUILL_BENCH_PORT (quilld's SMTP port, default 4825),
@@ -41,8 +47,9 @@ rounds=3
 group_ms=""
 threads=""
 keep=0
-usage() { sed -n '2,31s/^# \{0,1\}//p' "$0"; }
-while getopts "m:l:s:r:g:t:kh" opt; do
+deliver=0
+usage() { sed -n '2,37s/^# \{0,1\}//p' "$0"; }
+while getopts "m:l:s:r:g:t:Dkh" opt; do
 	case $opt in
 	m) messages=$OPTARG ;;
 	l) size=$OPTARG ;;
@@ -50,6 +57,7 @@ while getopts "m:l:s:r:g:t:kh" opt; do
 	r) rounds=$OPTARG ;;
 	g) group_ms=$OPTARG ;;
 	t) threads=$OPTARG ;;
+	D) deliver=1 ;;
 	k) keep=1 ;;
 	h)
 		usage
@@ -86,7 +94,12 @@ export QUILL_PEER_POP3S_PORT=${QUILL_PEER_POP3S_PORT:-4795}
 export QUILL_PEER_IMAP_PORT=${QUILL_PEER_IMAP_PORT:-4743}
 export QUILL_PEER_IMAPS_PORT=${QUILL_PEER_IMAPS_PORT:-4793}
 export QUILL_PEER_LMTP_PORT=${QUILL_PEER_LMTP_PORT:-4724}
-export QUILL_PEER_DELIVERY=hold QUILL_PEER_SASL=none
+export QUILL_PEER_SASL=none
+if [ "$deliver" = 1 ]; then
+	export QUILL_PEER_DELIVERY=virtual
+else
+	export QUILL_PEER_DELIVERY=hold
+fi
 PEER=$src/scripts/peers/postfix.sh
 PF_QUEUE=$QUILL_PEERS_DIR/postfix/queue
 PF_ETC=$QUILL_PEERS_DIR/postfix/etc
@@ -116,7 +129,9 @@ fs=$(findmnt -no FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work")
 	echo "listeners:"
 	echo "  - { name: smtp, protocol: smtp, address: 127.0.0.1, port: $qport, tls: none }"
 	if [ -n "$threads" ]; then printf 'limits:\n  pool_threads: %s\n' "$threads"; fi
-	if [ -n "$group_ms" ]; then printf 'queue:\n  group_commit_ms: %s\n' "$group_ms"; fi
+	echo "queue:"
+	echo "  hold: $([ "$deliver" = 0 ] && echo true || echo false)"
+	if [ -n "$group_ms" ]; then echo "  group_commit_ms: $group_ms"; fi
 } >"$work/quilld.yaml"
 "$quilld" -c "$work/quilld.yaml" >"$work/quilld.out" 2>"$work/quilld.log" &
 qpid=$!
@@ -134,24 +149,32 @@ bash "$PEER" restart >"$work/postfix.start" 2>&1 ||
 	die "Postfix did not start: $(tail -5 "$work/postfix.start")"
 
 # --- runs -------------------------------------------------------------------
+QBOX=$work/var/mail/alice
+PBOX=$QUILL_PEERS_DIR/mail/alice/Maildir
+
 empty_queues() {
-	find "$QNEW" "$work/var/mail" -type f -path '*/new/*' -delete 2>/dev/null || true
-	find "$work/var/mail" -type f -path '*/cur/*' -delete 2>/dev/null || true
+	find "$QNEW" "$QBOX" "$PBOX" -type f \( -path '*/new/*' -o -path '*/cur/*' \) \
+		-delete 2>/dev/null || true
 	/usr/sbin/postsuper -c "$PF_ETC" -d ALL >/dev/null 2>&1 || true
 }
 
-queued() {
-	case $1 in
-	quilld) # queued, or already delivered if a queue runner ran
-		find "$QNEW" "$work/var/mail/alice/new" "$work/var/mail/alice/cur" \
-			-type f 2>/dev/null | wc -l ;;
-	postfix) find "$PF_QUEUE"/{incoming,active,hold,deferred} -type f 2>/dev/null | wc -l ;;
+count_files() {
+	find "$@" -type f 2>/dev/null | wc -l
+}
+
+# kept SERVER: messages queued (or, with -D, delivered)
+kept() {
+	case $1/$deliver in
+	quilld/0) count_files "$QNEW" ;;
+	postfix/0) count_files "$PF_QUEUE"/{incoming,active,hold,deferred} ;;
+	quilld/1) count_files "$QBOX/new" "$QBOX/cur" ;;
+	postfix/1) count_files "$PBOX/new" "$PBOX/cur" ;;
 	esac
 }
 
 # one_run SERVER PORT SENDERS: prints msg/s, or FAIL
 one_run() {
-	local server=$1 port=$2 s=$3 t0 t1 n
+	local server=$1 port=$2 s=$3 t0 t1 n deadline
 	empty_queues
 	sync
 	t0=$(date +%s.%N)
@@ -162,11 +185,16 @@ one_run() {
 		echo "smtp_bench: $server, $s senders: smtp-source: $(tail -2 "$work/source.out")" >&2
 		return
 	fi
+	n=$(kept "$server")
+	deadline=$((SECONDS + 300))
+	while [ "$deliver" = 1 ] && [ "$n" -lt "$messages" ] && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.02
+		n=$(kept "$server")
+	done
 	t1=$(date +%s.%N)
-	n=$(queued "$server")
 	if [ "$n" -ne "$messages" ]; then
 		echo FAIL
-		echo "smtp_bench: $server, $s senders: $n of $messages queued" >&2
+		echo "smtp_bench: $server, $s senders: $n of $messages kept" >&2
 		return
 	fi
 	awk -v n="$messages" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }'
@@ -179,7 +207,11 @@ median() {
 		      else printf "%.0f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-echo "# quilld vs Postfix: SMTP messages/s accepted and durably queued"
+if [ "$deliver" = 1 ]; then
+	echo "# quilld vs Postfix: SMTP messages/s accepted and delivered to a Maildir"
+else
+	echo "# quilld vs Postfix: SMTP messages/s accepted and durably queued"
+fi
 echo
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs, $fs at $work;" \
 	"load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -210,9 +242,18 @@ done
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "fsync before each 250: quilld fsyncs the spool file, renames it into"
-echo "queue/new and fsyncs queue/new, by group commit (queue.group_commit_ms:" \
-	"${group_ms:-default}; pool_threads: ${threads:-default});"
-echo "Postfix (cleanup) fsyncs the queue file and never a queue directory;"
-echo "its messages go to the hold queue (nothing delivered), quilld's stay"
-echo "in queue/new (no delivery during the run)."
+if [ "$deliver" = 1 ]; then
+	echo "Both deliver to alice's Maildir as the messages arrive; the time runs"
+	echo "until the last one is there. quilld: spool fsync'd, renamed, queue/new"
+	echo "fsync'd (group commit) before each 250, then the queue runner writes"
+	echo "the Maildir file, fsyncs it and new/. Postfix: cleanup fsyncs the"
+	echo "queue file before the 250, virtual(8) fsyncs the Maildir file (no"
+	echo "directory fsync anywhere)."
+else
+	echo "fsync before each 250: quilld fsyncs the spool file, renames it into"
+	echo "queue/new and fsyncs queue/new, by group commit (queue.group_commit_ms:"
+	echo "${group_ms:-default}); Postfix (cleanup) fsyncs the queue file and never"
+	echo "a queue directory. Nothing is delivered during the run: Postfix's"
+	echo "messages go to its hold queue, quilld runs with queue.hold."
+fi
+echo "quilld limits.pool_threads: ${threads:-default}."

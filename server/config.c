@@ -277,7 +277,7 @@ static int load_queue(struct loader *ld, const struct ytree_node *root,
 {
 	static const char *const keys[] = {
 		"retry_min",  "retry_max",	 "max_age", "parallel",
-		"postmaster", "group_commit_ms", NULL};
+		"postmaster", "group_commit_ms", "hold",    NULL};
 	const struct ytree_node *m;
 	if (section(ld, root, "queue", keys, &m) != 0 ||
 	    get_uint(ld, m, "queue", "retry_min", 1, 86400,
@@ -291,7 +291,8 @@ static int load_queue(struct loader *ld, const struct ytree_node *root,
 	    get_string(ld, m, "queue", "postmaster", c->queue_postmaster,
 		       sizeof(c->queue_postmaster)) != 0 ||
 	    get_uint(ld, m, "queue", "group_commit_ms", 0, 1000,
-		     &c->queue_group_commit_ms) != 0)
+		     &c->queue_group_commit_ms) != 0 ||
+	    get_bool(ld, m, "queue", "hold", &c->queue_hold) != 0)
 		return -1;
 	if (c->queue_retry_max < c->queue_retry_min)
 		c->queue_retry_max = c->queue_retry_min;

@@ -285,7 +285,12 @@ static int host_services(struct host *h, char *err, size_t errlen)
 	h->svc.runner = queue_runner_new(h->base, &h->svc, err, errlen);
 	if (h->svc.runner == NULL)
 		return -1;
-	queue_runner_start(h->svc.runner);
+	if (h->cfg.queue_hold) { /* mail is accepted and kept, not delivered */
+		log_warn(NULL, "queue.hold delivery=off");
+		queue_runner_stop(h->svc.runner);
+	} else {
+		queue_runner_start(h->svc.runner);
+	}
 	return 0;
 }
 
