@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # smtp_bench.sh [-m MESSAGES] [-l BYTES] [-s "1 8 64"] [-r ROUNDS]
-#               [-g GROUP_COMMIT_MS] [-t POOL_THREADS] [-D] [-k] [QUILLD]
+#               [-g GROUP_COMMIT_MS] [-S syncfs|fsync] [-t POOL_THREADS]
+#               [-D] [-k] [QUILLD]
 #
 # Messages per second accepted and durably queued by quilld and by
 # Debian's Postfix, side by side on this machine, with Postfix's
@@ -12,6 +13,7 @@
 #   -s  concurrent senders to measure (default "1 8 64"), smtp-source -s
 #   -r  rounds; each figure is the median of the rounds (default 3)
 #   -g  quilld queue.group_commit_ms (default: quilld's default)
+#   -S  quilld queue.sync (default: quilld's default, syncfs)
 #   -t  quilld limits.pool_threads (default: quilld's default)
 #   -D  deliver too: time until every message is in alice's Maildir
 #   -k  keep the work directory
@@ -48,14 +50,16 @@ group_ms=""
 threads=""
 keep=0
 deliver=0
-usage() { sed -n '2,37s/^# \{0,1\}//p' "$0"; }
-while getopts "m:l:s:r:g:t:Dkh" opt; do
+sync=""
+usage() { sed -n '2,39s/^# \{0,1\}//p' "$0"; }
+while getopts "m:l:s:r:g:S:t:Dkh" opt; do
 	case $opt in
 	m) messages=$OPTARG ;;
 	l) size=$OPTARG ;;
 	s) senders=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	g) group_ms=$OPTARG ;;
+	S) sync=$OPTARG ;;
 	t) threads=$OPTARG ;;
 	D) deliver=1 ;;
 	k) keep=1 ;;
@@ -80,6 +84,7 @@ for v in "$messages" "$size" "$rounds" $senders ${group_ms:+"$group_ms"} \
 	${threads:+"$threads"}; do
 	[[ $v =~ ^[0-9]+$ ]] || die "not a number: '$v'"
 done
+case $sync in "" | syncfs | fsync) ;; *) die "-S takes syncfs or fsync" ;; esac
 [ "$(id -u)" -eq 0 ] || die "run as root: Postfix's master must start as root"
 [ -x "$quilld" ] || die "no quilld at $quilld (build it, or give its path)"
 SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
@@ -132,6 +137,7 @@ fs=$(findmnt -no FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work")
 	echo "queue:"
 	echo "  hold: $([ "$deliver" = 0 ] && echo true || echo false)"
 	if [ -n "$group_ms" ]; then echo "  group_commit_ms: $group_ms"; fi
+	if [ -n "$sync" ]; then echo "  sync: $sync"; fi
 } >"$work/quilld.yaml"
 "$quilld" -c "$work/quilld.yaml" >"$work/quilld.out" 2>"$work/quilld.log" &
 qpid=$!
@@ -250,10 +256,13 @@ if [ "$deliver" = 1 ]; then
 	echo "queue file before the 250, virtual(8) fsyncs the Maildir file (no"
 	echo "directory fsync anywhere)."
 else
-	echo "fsync before each 250: quilld fsyncs the spool file, renames it into"
-	echo "queue/new and fsyncs queue/new, by group commit (queue.group_commit_ms:"
-	echo "${group_ms:-default}); Postfix (cleanup) fsyncs the queue file and never"
-	echo "a queue directory. Nothing is delivered during the run: Postfix's"
-	echo "messages go to its hold queue, quilld runs with queue.hold."
+	echo "Durable before each 250: quilld makes the spool file durable, renames"
+	echo "it into queue/new and fsyncs queue/new, by group commit"
+	echo "(queue.group_commit_ms: ${group_ms:-default}; queue.sync:"
+	echo "${sync:-default}: syncfs = one syncfs per batch of two or more, then a"
+	echo "per-file write-error check; fsync = an fsync per file); Postfix"
+	echo "(cleanup) fsyncs each queue file and never a queue directory. Nothing"
+	echo "is delivered during the run: Postfix's messages go to its hold queue,"
+	echo "quilld runs with queue.hold."
 fi
 echo "quilld limits.pool_threads: ${threads:-default}."

@@ -276,8 +276,11 @@ static int load_queue(struct loader *ld, const struct ytree_node *root,
 		      struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"retry_min",  "retry_max",	 "max_age", "parallel",
-		"postmaster", "group_commit_ms", "hold",    NULL};
+		"retry_min", "retry_max",  "max_age",
+		"parallel",  "postmaster", "group_commit_ms",
+		"hold",	     "sync",	   NULL};
+	static const char *const syncs[] = {"syncfs", "fsync", NULL};
+	int sync = c->queue_sync_fsync ? 1 : 0;
 	const struct ytree_node *m;
 	if (section(ld, root, "queue", keys, &m) != 0 ||
 	    get_uint(ld, m, "queue", "retry_min", 1, 86400,
@@ -292,8 +295,10 @@ static int load_queue(struct loader *ld, const struct ytree_node *root,
 		       sizeof(c->queue_postmaster)) != 0 ||
 	    get_uint(ld, m, "queue", "group_commit_ms", 0, 1000,
 		     &c->queue_group_commit_ms) != 0 ||
-	    get_bool(ld, m, "queue", "hold", &c->queue_hold) != 0)
+	    get_bool(ld, m, "queue", "hold", &c->queue_hold) != 0 ||
+	    get_enum(ld, m, "queue", "sync", syncs, &sync) != 0)
 		return -1;
+	c->queue_sync_fsync = sync == 1;
 	if (c->queue_retry_max < c->queue_retry_min)
 		c->queue_retry_max = c->queue_retry_min;
 	return 0;

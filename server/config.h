@@ -73,6 +73,7 @@ struct quilld_config {
 	char queue_postmaster[65]; /* the user who gets postmaster's mail */
 	unsigned queue_group_commit_ms; /* wait for more commits when idle */
 	bool queue_hold; /* keep what is queued, deliver nothing (at start) */
+	bool queue_sync_fsync; /* queue.sync: fsync each file, never syncfs */
 
 	struct config_listener listeners[CONFIG_MAX_LISTENERS];
 	unsigned n_listeners;

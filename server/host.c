@@ -187,6 +187,20 @@ static struct passwd_db *load_users(const struct quilld_config *cfg)
 	return db;
 }
 
+/* queue.sync: syncfs unless asked for fsync or the kernel cannot report
+ * write errors to it (then fsync, and say so). */
+static void set_spool_sync(struct host *h)
+{
+	bool syncfs = !h->cfg.queue_sync_fsync;
+	if (syncfs && !spool_group_syncfs_usable()) {
+		log_warn(NULL, "queue.sync=fsync reason=\"kernel before 5.8: "
+			       "syncfs does not report write errors\"");
+		syncfs = false;
+	}
+	spool_group_set_sync(h->svc.spool_group,
+			     syncfs ? SPOOL_SYNC_SYNCFS : SPOOL_SYNC_FSYNC);
+}
+
 static void host_reload(struct host *h)
 {
 	struct quilld_config *next = malloc(sizeof(*next));
@@ -224,6 +238,7 @@ static void host_reload(struct host *h)
 	h->cfg = *next;
 	free(next);
 	spool_group_set_wait(h->svc.spool_group, h->cfg.queue_group_commit_ms);
+	set_spool_sync(h);
 	log_setup(h->cfg.log_level, h->cfg.log_target, "quilld");
 	log_info(NULL, "reloaded file=%s", h->cfg.file[0] ? h->cfg.file : "-");
 }
@@ -281,6 +296,7 @@ static int host_services(struct host *h, char *err, size_t errlen)
 				h->cfg.queue_group_commit_ms, err, errlen);
 	if (h->svc.spool_group == NULL)
 		return -1;
+	set_spool_sync(h);
 	/* what a previous run left queued is delivered from the start */
 	h->svc.runner = queue_runner_new(h->base, &h->svc, err, errlen);
 	if (h->svc.runner == NULL)

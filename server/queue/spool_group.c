@@ -5,11 +5,20 @@
  * timer, and whether a batch is out. A batch, once handed to the pool,
  * belongs to the worker until its done() runs back on the loop; so no
  * lock is needed. Per message the order of spool_commit() is kept:
- * fsync, close, rename, and only after new/ is fsync'd is anyone told.
- * Write-back of every file is started first (sync_file_range), so that
- * the first fsync's journal commit carries all the batch's blocks and the
- * later fsyncs have little left to wait for; the fsyncs still run, one
- * per file, so an I/O error is reported for the message it hit.
+ * data durable, close, rename, and only after new/ is fsync'd is anyone
+ * told.
+ *
+ * Making the data durable: write-back of every file of the batch is
+ * started first (sync_file_range), so one journal commit can carry all
+ * their blocks. Then, with SPOOL_SYNC_FSYNC, each file is fsync'd; on
+ * ext4 every fsync issues a cache flush to the device even when its data
+ * is already on disk, so N files cost N flushes. With SPOOL_SYNC_SYNCFS
+ * (a batch of two or more) one syncfs() writes and flushes the whole file
+ * system, the batch included; each file is then waited on with
+ * sync_file_range(WAIT_AFTER), which reports a write-back error of that
+ * very file since it was opened (the per-file error cursor fsync uses,
+ * Linux >= 4.15) without another flush, so an I/O error still fails only
+ * the message it hit. If syncfs fails, every file is fsync'd instead.
  */
 #include "spool_group.h"
 
@@ -19,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -48,6 +58,7 @@ struct spool_group {
 	struct event *timer;
 	char newdir[1024];
 	unsigned wait_ms;
+	enum spool_group_sync sync;
 	struct spool_group_io io;
 	struct commit_list waiting; /* not yet in a batch */
 	size_t in_batch;	    /* commits in the batch on the pool */
@@ -57,6 +68,8 @@ struct spool_group {
 struct batch {
 	struct spool_group *g;
 	struct spool_group_io io;
+	enum spool_group_sync sync;
+	bool synced_fs; /* syncfs succeeded: files are only waited on */
 	struct commit_list list;
 };
 
@@ -65,8 +78,19 @@ static int real_close(int fd)
 	return close(fd);
 }
 
+/* Wait for a file's write-back; its error since open, if any. */
+static int real_wait_file(int fd)
+{
+	return sync_file_range(fd, 0, 0,
+			       SYNC_FILE_RANGE_WAIT_BEFORE |
+				       SYNC_FILE_RANGE_WRITE |
+				       SYNC_FILE_RANGE_WAIT_AFTER);
+}
+
 static const struct spool_group_io real_io = {
 	.fsync = fsync,
+	.syncfs = syncfs,
+	.wait_file = real_wait_file,
 	.close = real_close,
 	.rename = rename,
 	.fsync_dir = spool_fsync_dir,
@@ -90,19 +114,25 @@ static void fail(struct commit *c, const char *what, const char *path, int err)
 		 strerror(err));
 }
 
-/* Worker: fsync and close each file; the fd is closed either way. */
+/* Worker: make each file durable and close it (the fd is closed either
+ * way); a file that could not be made durable fails its message. */
 static void sync_files(struct batch *b)
 {
 	struct commit *c;
-	if (b->list.n > 1)
+	if (b->list.n > 1) {
 		for (c = b->list.head; c != NULL; c = c->next)
 			(void)sync_file_range(c->m->fd, 0, 0,
 					      SYNC_FILE_RANGE_WRITE);
+		b->synced_fs = b->sync == SPOOL_SYNC_SYNCFS &&
+			       b->io.syncfs(b->list.head->m->fd) == 0;
+	}
 	for (c = b->list.head; c != NULL; c = c->next) {
 		int fd = c->m->fd;
 		c->m->fd = -1;
-		if (b->io.fsync(fd) != 0) {
-			fail(c, "cannot fsync", c->m->tmp, errno);
+		if ((b->synced_fs ? b->io.wait_file(fd) : b->io.fsync(fd)) !=
+		    0) {
+			fail(c, b->synced_fs ? "cannot write" : "cannot fsync",
+			     c->m->tmp, errno);
 			b->io.close(fd);
 		} else if (b->io.close(fd) != 0) {
 			fail(c, "cannot close", c->m->tmp, errno);
@@ -180,6 +210,7 @@ static int launch(struct spool_group *g)
 		return -1;
 	b->g = g;
 	b->io = g->io;
+	b->sync = g->sync;
 	b->list = g->waiting;
 	if (pool_submit(g->pool, batch_work, batch_done, b) != 0) {
 		free(b);
@@ -211,8 +242,8 @@ static void batch_done(void *arg)
 	size_t failed = 0;
 	for (struct commit *c = b->list.head; c != NULL; c = c->next)
 		failed += c->rc != 0;
-	log_debug(NULL, "spool.group_commit messages=%zu failed=%zu", b->list.n,
-		  failed);
+	log_debug(NULL, "spool.group_commit messages=%zu failed=%zu sync=%s",
+		  b->list.n, failed, b->synced_fs ? "syncfs" : "fsync");
 	g->in_batch = 0;
 	g->busy = false;
 	finish(&b->list);
@@ -240,6 +271,7 @@ struct spool_group *spool_group_new(struct event_base *base, struct pool *pool,
 	}
 	g->pool = pool;
 	g->wait_ms = wait_ms;
+	g->sync = SPOOL_SYNC_FSYNC;
 	g->io = real_io;
 	snprintf(g->newdir, sizeof(g->newdir), "%s/new", queue_dir);
 	return g;
@@ -248,6 +280,22 @@ struct spool_group *spool_group_new(struct event_base *base, struct pool *pool,
 void spool_group_set_wait(struct spool_group *g, unsigned wait_ms)
 {
 	g->wait_ms = wait_ms;
+}
+
+void spool_group_set_sync(struct spool_group *g, enum spool_group_sync sync)
+{
+	g->sync = sync;
+}
+
+bool spool_group_syncfs_usable(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	/* 5.8: syncfs reports write-back errors (errseq on the super
+	 * block); 4.15: sync_file_range reports them per file */
+	return major > 5 || (major == 5 && minor >= 8);
 }
 
 void spool_group_set_io(struct spool_group *g, const struct spool_group_io *io)

@@ -3,7 +3,10 @@
  * one fsync of new/; commits that arrive during a sync form the next
  * batch; a member whose fsync, close or rename fails fails alone, a failed
  * fsync of new/ fails the batch; per message the order fsync < rename <
- * fsync(new/) < done holds and done() comes in commit order; unstarted
+ * fsync(new/) < done holds and done() comes in commit order; in syncfs
+ * mode a batch makes one syncfs and no fsync of its files, a write error
+ * of one file still fails only it, and a failed syncfs falls back to
+ * fsync; unstarted
  * commits fail cleanly at shutdown; spool_init drops what tmp/ holds.
  *
  * The system calls go through spool_group_io: the fakes here call the
@@ -33,7 +36,15 @@
 
 /* --- the fake system calls and their log --------------------------- */
 
-enum op { OP_FSYNC, OP_CLOSE, OP_RENAME, OP_FSYNC_DIR, OP_DONE };
+enum op {
+	OP_FSYNC,
+	OP_SYNCFS,
+	OP_WAIT,
+	OP_CLOSE,
+	OP_RENAME,
+	OP_FSYNC_DIR,
+	OP_DONE
+};
 
 struct entry {
 	enum op op;
@@ -47,6 +58,7 @@ static char fail_id[SPOOL_ID_MAX]; /* the message whose call fails */
 static enum op fail_op;
 static int fail_errno;
 static bool fail_dir;	    /* fsync of new/ fails */
+static bool fail_syncfs;    /* syncfs fails */
 static bool hold_first_dir; /* the first fsync_dir waits for release */
 static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
@@ -94,6 +106,31 @@ static int fake_fsync(int fd)
 		return -1;
 	}
 	return fsync(fd);
+}
+
+static int fake_syncfs(int fd)
+{
+	note(OP_SYNCFS, "");
+	if (fail_syncfs) {
+		errno = EIO;
+		return -1;
+	}
+	return syncfs(fd);
+}
+
+static int fake_wait(int fd)
+{
+	char id[SPOOL_ID_MAX];
+	id_of_fd(fd, id, sizeof(id));
+	note(OP_WAIT, id);
+	if (should_fail(OP_WAIT, id)) {
+		errno = fail_errno;
+		return -1;
+	}
+	return sync_file_range(fd, 0, 0,
+			       SYNC_FILE_RANGE_WAIT_BEFORE |
+				       SYNC_FILE_RANGE_WRITE |
+				       SYNC_FILE_RANGE_WAIT_AFTER);
 }
 
 static int fake_close(int fd)
@@ -151,6 +188,8 @@ static int fake_fsync_dir(const char *dir)
 
 static const struct spool_group_io fake_io = {
 	.fsync = fake_fsync,
+	.syncfs = fake_syncfs,
+	.wait_file = fake_wait,
 	.close = fake_close,
 	.rename = fake_rename,
 	.fsync_dir = fake_fsync_dir,
@@ -187,7 +226,7 @@ static void setup(void)
 	n_done = 0;
 	n_log = 0;
 	fail_id[0] = '\0';
-	fail_dir = hold_first_dir = holding = released = false;
+	fail_dir = fail_syncfs = hold_first_dir = holding = released = false;
 }
 
 static void remove_dir(const char *dir)
@@ -377,6 +416,8 @@ static void one_member_fails(enum op op, int err, const char *what)
 {
 	enum { N = 6, BAD = 3 };
 	spool_group_set_wait(group, 50);
+	if (op == OP_WAIT)
+		spool_group_set_sync(group, SPOOL_SYNC_SYNCFS);
 	for (int i = 0; i < N; i++)
 		commit_one(i);
 	snprintf(fail_id, sizeof(fail_id), "%s", ids[BAD]);
@@ -414,6 +455,80 @@ END_TEST
 START_TEST(failing_rename_fails_one)
 {
 	one_member_fails(OP_RENAME, EDQUOT, "cannot rename");
+}
+END_TEST
+
+START_TEST(syncfs_write_error_fails_one)
+{
+	one_member_fails(OP_WAIT, EIO, "cannot write");
+	ck_assert_uint_eq(count(OP_SYNCFS), 1);
+	ck_assert_uint_eq(count(OP_FSYNC), 0);
+}
+END_TEST
+
+/* syncfs mode: one syncfs for the batch, no fsync of any file, each file
+ * waited on for its write errors, in the order fsync mode keeps. */
+START_TEST(syncfs_batch_one_syncfs)
+{
+	enum { N = 8 };
+	spool_group_set_sync(group, SPOOL_SYNC_SYNCFS);
+	spool_group_set_wait(group, 50);
+	for (int i = 0; i < N; i++)
+		commit_one(i);
+	run_until_done(N);
+	ck_assert_uint_eq(count(OP_SYNCFS), 1);
+	ck_assert_uint_eq(count(OP_FSYNC), 0);
+	ck_assert_uint_eq(count(OP_WAIT), N);
+	ck_assert_uint_eq(count(OP_FSYNC_DIR), 1);
+	long sfs = -1, dir = -1;
+	for (size_t k = 0; k < n_log; k++) {
+		if (log_[k].op == OP_SYNCFS)
+			sfs = (long)k;
+		if (log_[k].op == OP_FSYNC_DIR)
+			dir = (long)k;
+	}
+	for (int i = 0; i < N; i++) {
+		ck_assert_msg(results[i].rc == 0, "%s", results[i].err);
+		check_committed(i);
+		long w = find(OP_WAIT, ids[i]), rn = find(OP_RENAME, ids[i]);
+		ck_assert(sfs < w && w < rn && rn < dir &&
+			  dir < find(OP_DONE, ids[i]));
+	}
+}
+END_TEST
+
+/* A batch of one is fsync'd even in syncfs mode: the same one flush,
+ * without writing what others have dirtied on the file system. */
+START_TEST(syncfs_mode_single_message_fsyncs)
+{
+	spool_group_set_sync(group, SPOOL_SYNC_SYNCFS);
+	commit_one(0);
+	run_until_done(1);
+	ck_assert_int_eq(results[0].rc, 0);
+	ck_assert_uint_eq(count(OP_SYNCFS), 0);
+	ck_assert_uint_eq(count(OP_FSYNC), 1);
+	check_committed(0);
+}
+END_TEST
+
+/* syncfs fails: every file is fsync'd instead, and each is judged by its
+ * own fsync. */
+START_TEST(syncfs_failure_falls_back_to_fsync)
+{
+	enum { N = 4 };
+	spool_group_set_sync(group, SPOOL_SYNC_SYNCFS);
+	spool_group_set_wait(group, 50);
+	fail_syncfs = true;
+	for (int i = 0; i < N; i++)
+		commit_one(i);
+	run_until_done(N);
+	ck_assert_uint_eq(count(OP_SYNCFS), 1);
+	ck_assert_uint_eq(count(OP_WAIT), 0);
+	ck_assert_uint_eq(count(OP_FSYNC), N);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(results[i].rc, 0);
+		check_committed(i);
+	}
 }
 END_TEST
 
@@ -490,6 +605,10 @@ int main(void)
 	tcase_add_test(tc, failing_close_fails_one);
 	tcase_add_test(tc, failing_rename_fails_one);
 	tcase_add_test(tc, failing_dir_fsync_fails_batch);
+	tcase_add_test(tc, syncfs_write_error_fails_one);
+	tcase_add_test(tc, syncfs_batch_one_syncfs);
+	tcase_add_test(tc, syncfs_mode_single_message_fsyncs);
+	tcase_add_test(tc, syncfs_failure_falls_back_to_fsync);
 	tcase_add_test(tc, unstarted_commits_fail_at_shutdown);
 	tcase_add_test(tc, init_drops_tmp_keeps_new);
 	suite_add_tcase(s, tc);
