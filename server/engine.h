@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 
+struct event_base;
 struct passwd_db;
 struct pool;
 
@@ -24,6 +25,7 @@ struct host_services {
 	const struct quilld_config *cfg;
 	struct passwd_db *users; /* NULL if the passwd-file did not load */
 	struct pool *pool;
+	struct event_base *base; /* the loop, for an engine's timers */
 	char queue_dir[CONFIG_PATH_MAX + 8];
 };
 
