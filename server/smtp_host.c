@@ -349,6 +349,11 @@ static void smtp_start(void *session)
 	smtp_session_start(((struct smtp_host *)session)->s);
 }
 
+static void smtp_refuse(void *session)
+{
+	smtp_session_refuse(((struct smtp_host *)session)->s);
+}
+
 static size_t smtp_feed(void *session, const void *data, size_t len)
 {
 	return smtp_session_feed(((struct smtp_host *)session)->s, data, len);
@@ -379,6 +384,7 @@ const struct engine_ops smtp_engine_ops = {
 	.create = smtp_create,
 	.destroy = smtp_destroy,
 	.start = smtp_start,
+	.refuse = smtp_refuse,
 	.feed = smtp_feed,
 	.output = smtp_output,
 	.request = smtp_request,

@@ -166,6 +166,15 @@ void smtp_session_start(struct smtp_session *s)
 	smtp_reply(s, 220, NULL, 0, "%s ESMTP Quill", s->hostname);
 }
 
+void smtp_session_refuse(struct smtp_session *s)
+{
+	smtp_reply(s, 421, "4.7.0", 0,
+		   "%s Too many connections from your address, try again "
+		   "later",
+		   s->hostname);
+	smtp_close(s);
+}
+
 /* The longest line cmd may have, CRLF included: RFC 5321 4.5.3.1.4;
  * RFC 4954 4 (AUTH lines) and 3 (MAIL grows by 500 for AUTH=). */
 static size_t line_limit(const struct smtp_session *s,

@@ -143,6 +143,9 @@ void smtp_session_free(struct smtp_session **s);
 
 /* Queue the 220 greeting (RFC 5321 section 4.3.1, 3.1). */
 void smtp_session_start(struct smtp_session *s);
+/* Instead of the greeting when the peer has too many connections: 421
+ * 4.7.0 and close (RFC 5321 3.8: a server may refuse at once, with 421). */
+void smtp_session_refuse(struct smtp_session *s);
 /* Take received bytes; replies go to the output buffer. Returns how many
  * bytes were taken: all of them, unless a request was raised. Bytes after a
  * STARTTLS or QUIT are never to be fed again: the host discards them
