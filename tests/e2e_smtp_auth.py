@@ -237,6 +237,26 @@ def test_msmtp_scram_and_plain():
     assert "535 5.7.8" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
+def test_disconnect_during_auth():
+    """A client gone while its password is checked on the pool, or while
+    its 535 waits for the failure delay: the session is freed safely and
+    the server carries on."""
+    ctx = tls_context()
+    for i in range(6):
+        raw = socket.create_connection(("127.0.0.1", Q.ports["submissions"]),
+                                       10)
+        with ctx.wrap_socket(raw, server_hostname="localhost") as c:
+            recv_reply(c)
+            c.sendall(b"EHLO c\r\nAUTH PLAIN " +
+                      (b"AGFsaWNlAHdvbmRlcmxhbmQ=" if i % 2 else
+                       b"AGFsaWNlAGJ1aWxkZXI=") + b"\r\n")
+            recv_reply(c)  # EHLO; close before the AUTH is answered
+    with smtplib.SMTP_SSL("127.0.0.1", Q.ports["submissions"],
+                          local_hostname=HELO, context=ctx, timeout=10) as s:
+        assert s.login("alice", "wonderland")[0] == 235
+    assert Q.proc.poll() is None, "quilld exited"
+
+
 def test_plaintext_allowed_by_config():
     """auth.plaintext_without_tls: AUTH offered before TLS too."""
     with Quilld(EXTRA + "  plaintext_without_tls: true\n") as q:
@@ -292,6 +312,7 @@ if __name__ == "__main__":
                    test_curl_starttls_and_smtps,
                    test_swaks_plain_and_login,
                    test_msmtp_scram_and_plain,
+                   test_disconnect_during_auth,
                    test_plaintext_allowed_by_config,
                    test_per_ip_limit])
     finally:
