@@ -1,16 +1,17 @@
 /*
  * fuzz_smtp_session.c - the whole SMTP server engine fed arbitrary
  * sessions. The first byte picks the chunk size the input is fed in (so
- * partial lines and pipelining are explored) and the listener (STARTTLS
- * offered, bare LF accepted, AUTH offered; plaintext AUTH before TLS only
- * where no STARTTLS is offered; submission mode for inputs of odd
- * length), and the engine's requests are answered as a host would:
- * recipients and spooling succeed or fail by bits of the input, STARTTLS
- * succeeds or fails by the parity of the next byte, AUTH credentials are
- * looked up at once in a small passwd-file (alice:{PLAIN}wonderland, and
- * scram with SCRAM-SHA-256 keys of two iterations; the answer fails by a
- * bit of the input) and the failure delay is over at once, CLOSE ends the
- * session.
+ * partial lines and pipelining are explored) and the listener: SMTP or
+ * LMTP (RFC 2033, with its per-recipient deliveries), STARTTLS offered,
+ * bare LF accepted; inputs of odd length get submission mode, and AUTH is
+ * offered there and, for inputs whose length has bit 1 set, on port 25
+ * too (plaintext AUTH before TLS only where no STARTTLS is offered). The
+ * engine's requests are answered as a host would: recipients and spooling
+ * succeed or fail by bits of the input, STARTTLS succeeds or fails by the
+ * parity of the next byte, AUTH credentials are looked up at once in a
+ * small passwd-file (alice:{PLAIN}wonderland, and scram with SCRAM-SHA-256
+ * keys of two iterations; the answer fails by a bit of the input) and the
+ * failure delay is over at once, CLOSE ends the session.
  *
  * Checks beyond "no crash, no leak": every reply line is well-formed
  * (three digits, ' ' or '-', text, CRLF; RFC 5321 4.2), a 334 carries
@@ -101,6 +102,9 @@ static void answer(struct smtp_session *s, uint8_t k)
 		struct smtp_answer no = {.code = 550,
 					 .enhanced = "5.1.1",
 					 .text = "User unknown"};
+		struct smtp_answer full = {.code = 452,
+					   .enhanced = "4.2.2",
+					   .text = "Mailbox full"};
 		struct buf *m = smtp_session_message(s);
 		switch (smtp_session_request(s)) {
 		case SMTP_REQ_RCPT:
@@ -121,6 +125,9 @@ static void answer(struct smtp_session *s, uint8_t k)
 			break;
 		case SMTP_REQ_AUTH_DELAY:
 			smtp_session_resume(s, &ok);
+			break;
+		case SMTP_REQ_LMTP_RCPT:
+			smtp_session_resume(s, (k & 2) ? &full : &ok);
 			break;
 		default:
 			return;
@@ -146,13 +153,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.hostname = "mx.example.test";
 	st.starttls_offered = data[0] & 0x80;
 	st.bare_lf_accept = data[0] & 0x40;
-	st.auth_offered = !(data[0] & 0x20);
+	st.mode = (data[0] & 0x20) ? SMTP_MODE_LMTP
+		  : (size & 1)	   ? SMTP_MODE_SUBMISSION
+				   : SMTP_MODE_MX;
+	st.auth_offered = st.mode == SMTP_MODE_SUBMISSION ||
+			  (st.mode == SMTP_MODE_MX && (size & 2));
 	st.auth_plaintext = !st.starttls_offered;
 	st.scram_iterations = 2;
 	st.domain = "example.test";
 	st.sender_check = true;
 	st.add_headers = true;
-	st.mode = (size & 1) ? SMTP_MODE_SUBMISSION : SMTP_MODE_MX;
 	size_t chunk = (data[0] & 0x1f) + 1;
 	struct smtp_session *s = smtp_session_new(&st, "192.0.2.1", "fz");
 	if (s == NULL)

@@ -59,6 +59,13 @@ static const char *const quilld_caps[] = {"smtp",
 					  "submission",
 					  "submissions",
 					  "submission.sender-check",
+					  "smtp.chunking",
+					  "smtp.binarymime",
+					  "smtp.dsn",
+					  "lmtp",
+					  "lmtp.pipelining",
+					  "lmtp.8bitmime",
+					  "lmtp.enhancedstatuscodes",
 					  NULL};
 
 static char **dup_list(const char *const *src)
@@ -194,13 +201,18 @@ static int write_config(struct target *t, const char *path, char *err,
 		t->tmpdir, TARGET_QUILLD_MAX_PER_IP);
 	for (size_t i = 0; i < t->n_services; i++) {
 		const struct target_service *s = &t->services[i];
+		bool smtp = strcmp(s->name, "smtp") == 0;
+		bool lmtp = strcmp(s->name, "lmtp") == 0;
 		fprintf(f,
 			"  - { name: %s, protocol: %s, address: "
 			"\"127.0.0.1\", port: %u, tls: %s }\n",
 			s->name,
-			strcmp(s->name, "smtp") == 0 ? "smtp" : "submission",
+			smtp   ? "smtp"
+			: lmtp ? "lmtp"
+			       : "submission",
 			s->port,
 			s->tls == TARGET_TLS_IMPLICIT ? "implicit"
+			: s->tls == TARGET_TLS_NONE   ? "none"
 						      : "starttls");
 	}
 	if (fclose(f) != 0) {
@@ -212,18 +224,23 @@ static int write_config(struct target *t, const char *path, char *err,
 
 static int set_services(struct target *t, char *err, size_t errlen)
 {
-	static const char *const names[] = {"smtp", "submission",
-					    "submissions"};
-	unsigned ports[3];
-	if (free_ports(ports, 3, err, errlen) != 0)
+	/* LMTP on loopback without TLS, as quilld's dev default */
+	static const char *const names[] = {"smtp", "submission", "submissions",
+					    "lmtp"};
+	static const enum target_tls tls[] = {
+		TARGET_TLS_STARTTLS, TARGET_TLS_STARTTLS, TARGET_TLS_IMPLICIT,
+		TARGET_TLS_NONE};
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	unsigned ports[N];
+	if (free_ports(ports, N, err, errlen) != 0)
 		return -1;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < N; i++) {
 		struct target_service *s = &t->services[i];
 		snprintf(s->name, sizeof(s->name), "%s", names[i]);
 		s->port = ports[i];
-		s->tls = i == 2 ? TARGET_TLS_IMPLICIT : TARGET_TLS_STARTTLS;
+		s->tls = tls[i];
 	}
-	t->n_services = 3;
+	t->n_services = N;
 	return 0;
 }
 

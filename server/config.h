@@ -72,6 +72,14 @@ struct quilld_config {
 	unsigned smtp_max_errors;
 	bool smtp_bare_lf_accept;
 
+	/* queue: local delivery from the spool (queue/queue_runner.h) */
+	unsigned queue_retry_min;  /* seconds before the first retry */
+	unsigned queue_retry_max;  /* longest wait between two retries */
+	unsigned queue_max_age;	   /* then a temporary failure is final
+				   * (RFC 5321 4.5.4.1: 4-5 days) */
+	unsigned queue_parallel;   /* deliveries running at once */
+	char queue_postmaster[65]; /* the user who gets postmaster's mail */
+
 	struct config_listener listeners[CONFIG_MAX_LISTENERS];
 	unsigned n_listeners;
 };

@@ -9,7 +9,8 @@
  * its end the file is committed (fsync, rename, directory fsync) on the
  * thread pool, and only then is the engine told to say 250. AUTH: the
  * user's credentials are checked on the pool (auth_job.h); a failed login
- * is answered only after auth.failure_delay_ms, on a timer.
+ * is answered only after auth.failure_delay_ms, on a timer. LMTP sessions
+ * (RFC 2033) go to lmtp_host.c for recipients and per-recipient delivery.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,11 @@
 
 #include "auth_job.h"
 #include "engine.h"
+#include "lmtp_host.h"
 #include "log.h"
 #include "passwd.h"
 #include "pool.h"
+#include "queue/queue_runner.h"
 #include "queue/spool.h"
 #include "smtp/smtp_session.h"
 
@@ -35,6 +38,7 @@ struct smtp_host {
 	char queue_id[SPOOL_ID_MAX];
 	char date[64]; /* of the message being received, for Received */
 	struct commit_job *job;	 /* a commit under way on the pool */
+	struct lmtp_host *lmtp;	 /* LMTP listener only */
 	struct auth_job *auth;	 /* credentials being checked */
 	struct event *delay;	 /* the failed-login delay */
 	struct engine_call call; /* for auth and delay */
@@ -45,6 +49,8 @@ struct smtp_host {
 struct commit_job {
 	struct spool_msg *spool;
 	struct smtp_host *h;
+	struct host_services *svc;
+	char queue_id[SPOOL_ID_MAX];
 	struct engine_call call;
 	int rc;
 	char err[256];
@@ -63,6 +69,7 @@ static void *smtp_create(struct host_services *svc,
 	smtp_settings_defaults(&st);
 	st.hostname = cfg->hostname;
 	st.mode = l->proto == PROTO_SUBMISSION ? SMTP_MODE_SUBMISSION
+		  : l->proto == PROTO_LMTP     ? SMTP_MODE_LMTP
 					       : SMTP_MODE_MX;
 	st.starttls_offered = l->tls == LISTEN_TLS_STARTTLS;
 	st.tls_at_start = l->tls == LISTEN_TLS_IMPLICIT;
@@ -72,8 +79,8 @@ static void *smtp_create(struct host_services *svc,
 	st.message_max = cfg->smtp_message_max;
 	st.max_recipients = cfg->smtp_max_recipients;
 	st.max_errors = cfg->smtp_max_errors;
-	st.auth_offered =
-		l->proto == PROTO_SUBMISSION || cfg->auth_smtp_listeners;
+	st.auth_offered = l->proto == PROTO_SUBMISSION ||
+			  (l->proto == PROTO_SMTP && cfg->auth_smtp_listeners);
 	st.auth_plaintext = cfg->auth_plaintext_without_tls;
 	st.domain = cfg->domain;
 	st.sender_check = cfg->submission_sender_check;
@@ -81,6 +88,9 @@ static void *smtp_create(struct host_services *svc,
 	h->svc = svc;
 	snprintf(h->id, sizeof(h->id), "%s", id);
 	h->s = smtp_session_new(&st, peer, id);
+	if (h->s != NULL && st.mode == SMTP_MODE_LMTP &&
+	    (h->lmtp = lmtp_host_new(h->s, id)) == NULL)
+		smtp_session_free(&h->s);
 	if (h->s == NULL) {
 		free(h);
 		return NULL;
@@ -99,6 +109,7 @@ static void smtp_destroy(void **session)
 	if (h->delay != NULL)
 		event_free(h->delay);
 	spool_abort(&h->spool);
+	lmtp_host_free(&h->lmtp);
 	smtp_session_free(&h->s);
 	free(h);
 	*session = NULL;
@@ -118,6 +129,8 @@ static struct smtp_answer judge_rcpt(struct smtp_host *h)
 	const struct quilld_config *cfg = h->svc->cfg;
 	const char *user = smtp_session_auth_user(h->s);
 	struct smtp_answer a = {.ok = true};
+	if (h->lmtp != NULL)
+		return lmtp_host_judge_rcpt(h->svc, r);
 	bool local = r->domain[0] == '\0' || is_local_domain(cfg, r->domain);
 	if (!local && !r->routing && user[0] != '\0') {
 		log_info(h->id, "smtp.relay user=%s to=<%s>", user, r->addr);
@@ -153,6 +166,9 @@ static struct smtp_answer data_begin(struct smtp_host *h)
 {
 	char err[512];
 	time_t now = time(NULL);
+	/* a BDAT transaction given up between chunks (RSET, EHLO) left its
+	 * spool file open: it was never acknowledged */
+	spool_abort(&h->spool);
 	h->spool = spool_begin(h->svc->queue_dir, smtp_session_envelope(h->s),
 			       now, h->queue_id, err, sizeof(err));
 	if (h->spool == NULL) {
@@ -194,6 +210,8 @@ static void commit_done(void *arg)
 	struct smtp_host *h = j->h;
 	if (j->rc != 0)
 		log_error(j->id, "spool.commit_failed %s", j->err);
+	else /* deliver it now, whether the session is still here or not */
+		queue_runner_kick(j->svc->runner, j->queue_id);
 	if (h != NULL) {
 		struct smtp_answer a = {.ok = true};
 		if (j->rc != 0)
@@ -215,6 +233,11 @@ static enum engine_serve data_end(struct smtp_host *h,
 		smtp_session_resume(h->s, &a);
 		return ENGINE_SERVED;
 	}
+	if (h->lmtp != NULL) { /* delivered, not queued (RFC 2033 4.2) */
+		lmtp_host_take(h->lmtp, &h->spool);
+		smtp_session_resume(h->s, &a);
+		return ENGINE_SERVED;
+	}
 	struct commit_job *j = calloc(1, sizeof(*j));
 	if (j == NULL) {
 		spool_abort(&h->spool);
@@ -225,6 +248,8 @@ static enum engine_serve data_end(struct smtp_host *h,
 	j->spool = h->spool;
 	h->spool = NULL;
 	j->h = h;
+	j->svc = h->svc;
+	snprintf(j->queue_id, sizeof(j->queue_id), "%s", h->queue_id);
 	j->call = *c;
 	snprintf(j->id, sizeof(j->id), "%s", h->id);
 	if (pool_submit(h->svc->pool, commit_work, commit_done, j) != 0) {
@@ -316,6 +341,8 @@ static enum engine_serve smtp_serve(void *session, const struct engine_call *c)
 		return auth_credentials(h, c);
 	case SMTP_REQ_AUTH_DELAY:
 		return auth_delay(h, c);
+	case SMTP_REQ_LMTP_RCPT:
+		return lmtp_host_serve(h->lmtp, h->svc, c);
 	default:
 		return ENGINE_SERVED;
 	}
@@ -339,6 +366,7 @@ static enum engine_request smtp_request(const void *session)
 	case SMTP_REQ_DATA_END:
 	case SMTP_REQ_AUTH_CREDENTIALS:
 	case SMTP_REQ_AUTH_DELAY:
+	case SMTP_REQ_LMTP_RCPT:
 		break;
 	}
 	return ENGINE_REQ_SERVE;

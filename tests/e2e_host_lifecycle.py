@@ -15,13 +15,13 @@ from quilltest import QUILLD, Quilld, recv_reply, run_cases
 
 def test_dev_defaults():
     """`quilld --dev` in an empty directory: var/ with alice and bob,
-    a self-signed certificate, ports 2525/2587/2465, a banner with how
-    to connect, and EHLO answering on 2525."""
+    a self-signed certificate, ports 2525/2587/2465 and LMTP on 2424, a
+    banner with how to connect, and EHLO answering on 2525."""
     q = Quilld(start=False)
     try:
         q.start(args=["--dev"])
         b = q.banner
-        for port in ("2525", "2587", "2465"):
+        for port in ("2525", "2587", "2465", "2424"):
             assert f"127.0.0.1:{port}" in b, b
             assert f"[::1]:{port}" in b, b
         assert "curl" in b and "alice (password wonderland)" in b, b

@@ -142,13 +142,15 @@ START_TEST(embedded_quilld_start_stop)
 	struct target *t = target_quilld_new(path);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(target_start(t, ".", err, sizeof(err)), 0);
-	ck_assert_uint_eq(t->n_services, 3);
+	ck_assert_uint_eq(t->n_services, 4);
 	ck_assert_int_eq(target_service(t, "submissions")->tls,
 			 TARGET_TLS_IMPLICIT);
+	ck_assert_int_eq(target_service(t, "lmtp")->tls, TARGET_TLS_NONE);
 	snprintf(tmpdir, sizeof(tmpdir), "%s", t->tmpdir);
 	snprintf(cfg, sizeof(cfg), "%s/quilld.yaml", tmpdir);
 	ck_assert_int_eq(stat(cfg, &st), 0);
 	ck_assert(target_has_cap(t, "smtp.starttls"));
+	ck_assert(target_has_cap(t, "lmtp.pipelining"));
 	ck_assert_int_eq(target_stop(t, ".", err, sizeof(err)), 0);
 	ck_assert_int_ne(stat(tmpdir, &st), 0); /* removed */
 	target_free(&t);

@@ -30,6 +30,7 @@ struct sasl_server;
 enum smtp_mode {
 	SMTP_MODE_MX,	      /* receiving: port 25 style */
 	SMTP_MODE_SUBMISSION, /* AUTH required before MAIL (RFC 6409 4.3) */
+	SMTP_MODE_LMTP,	      /* RFC 2033: LHLO, one reply per recipient */
 };
 
 /* What the session needs to know of its listener and config. */
@@ -97,6 +98,10 @@ enum smtp_request {
 				    * or not (454 4.7.0) */
 	SMTP_REQ_AUTH_DELAY,	   /* a login failed: resume (ok) after the
 			      * failure delay; the 535 waits till then */
+	SMTP_REQ_LMTP_RCPT, /* LMTP, after DATA_END: deliver the message to
+			      * recipient smtp_session_lmtp_index(); resume:
+			      * ok (delivered) or that recipient's failure.
+			      * Raised once per recipient, in RCPT order */
 };
 
 /* The host's answer to a request. With ok, the engine picks the reply;
@@ -116,15 +121,31 @@ struct smtp_rcpt {
 	char *local;  /* local part, quoting removed: for lookups */
 	char *domain; /* "" for the bare postmaster */
 	bool postmaster;
-	bool routing; /* %-hack, bang path, quoted @ or trailing dot: the
+	bool routing;	 /* %-hack, bang path, quoted @ or trailing dot: the
 		       * forms used to sneak relaying through a local domain */
+	unsigned notify; /* DSN NOTIFY= (RFC 3461 4.1): SMTP_NOTIFY_* bits,
+			  * 0 when not given */
+	char *orcpt;	 /* ORCPT= as "addr-type;xtext" (RFC 3461 4.2), the
+			  * xtext re-encoded; NULL when not given */
 };
+
+/* NOTIFY= values; the same bits as smtp_params.h decodes. */
+#define SMTP_NOTIFY_NEVER   0x1u
+#define SMTP_NOTIFY_SUCCESS 0x2u
+#define SMTP_NOTIFY_FAILURE 0x4u
+#define SMTP_NOTIFY_DELAY   0x8u
+
+/* DSN RET= (RFC 3461 4.3). */
+enum smtp_dsn_ret { SMTP_RET_UNSET, SMTP_RET_FULL, SMTP_RET_HDRS };
 
 /* The mail transaction so far (RFC 5321 3.3). */
 struct smtp_envelope {
 	char *mail_from;	 /* "" for the null reverse-path <> */
 	unsigned long long size; /* SIZE= declared, 0 if not */
 	bool body_8bit;		 /* BODY=8BITMIME (RFC 6152) */
+	bool body_binary;	 /* BODY=BINARYMIME (RFC 3030 3) */
+	enum smtp_dsn_ret ret;	 /* RET= (RFC 3461 4.3) */
+	char *envid;		 /* ENVID= as xtext (RFC 3461 4.4), or NULL */
 	bool smtputf8;		 /* SMTPUTF8 (RFC 6531) */
 	struct smtp_rcpt *rcpt;
 	size_t n_rcpt;
@@ -178,6 +199,8 @@ const struct smtp_rcpt *smtp_session_pending_rcpt(const struct smtp_session *s);
 struct buf *smtp_session_message(struct smtp_session *s);
 /* SMTP_REQ_DATA_END: the message arrived whole and within the limits. */
 bool smtp_session_message_ok(const struct smtp_session *s);
+/* SMTP_REQ_LMTP_RCPT: which recipient of the envelope, from 0. */
+size_t smtp_session_lmtp_index(const struct smtp_session *s);
 
 /* SMTP_REQ_AUTH_CREDENTIALS: the exchange, now the host's (the session
  * frees it if the host never takes it); sasl_server_user() names the user

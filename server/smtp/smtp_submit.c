@@ -49,13 +49,6 @@ void smtp_submit_begin(struct smtp_session *s)
 	f->top = f->scan = buf_len(&s->txn.msg);
 }
 
-void smtp_submit_flushed(struct smtp_session *s)
-{
-	struct smtp_hdrfix *f = &s->txn.fix;
-	f->flushed = true;
-	f->scan = 0;
-}
-
 /* field-name [WSP] ":" (RFC 5322 2.2, 4.5): the name's length, or 0. */
 static size_t field_name(const unsigned char *l, size_t n)
 {
@@ -128,6 +121,25 @@ static bool header_line(struct smtp_hdrfix *f, const unsigned char *l, size_t n)
 	return true;
 }
 
+/* The rest of a line split by a flush, n octets before its LF: judge it
+ * with the start kept in head; false if the header section ended. */
+static bool split_line(struct smtp_hdrfix *f, const unsigned char *l, size_t n)
+{
+	unsigned char line[2 * sizeof(f->head)];
+	size_t k = f->head_len, more = n;
+	bool skip = f->skip;
+	f->split = f->skip = false;
+	if (skip)
+		return true;
+	if (more > sizeof(line) - k)
+		more = sizeof(line) - k;
+	memcpy(line, f->head, k);
+	memcpy(line + k, l, more);
+	if (k + n > 0 && n == more && line[k + more - 1] == '\r')
+		more--;
+	return header_line(f, line, k + more);
+}
+
 void smtp_submit_scan(struct smtp_session *s, bool at_end)
 {
 	struct smtp_hdrfix *f = &s->txn.fix;
@@ -139,16 +151,64 @@ void smtp_submit_scan(struct smtp_session *s, bool at_end)
 		const unsigned char *nl =
 			memchr(l, '\n', buf_len(msg) - f->scan);
 		if (nl == NULL)
-			break; /* the data reader appends whole lines */
+			break; /* wait for the line's end */
 		size_t n = (size_t)(nl - l);
-		if (n > 0 && l[n - 1] == '\r')
-			n--;
-		if (!header_line(f, l, n)) {
+		bool header;
+		if (f->split) {
+			/* the fields go after this line, not inside it */
+			header = split_line(f, l, n);
+			f->scan += n + 1;
+			if (!header) {
+				finish(s, f->scan);
+				return;
+			}
+			continue;
+		}
+		header = header_line(f, l,
+				     n > 0 && l[n - 1] == '\r' ? n - 1 : n);
+		if (!header) {
 			finish(s, f->flushed ? f->scan : f->top);
 			return;
 		}
-		f->scan += (size_t)(nl - l) + 1;
+		f->scan += n + 1;
 	}
-	if (at_end) /* the message is all header */
-		finish(s, f->flushed ? buf_len(msg) : f->top);
+	if (!at_end)
+		return;
+	/* the message is all header; a last line without CRLF (BDAT) is
+	 * ended first, so that the fields are lines of their own */
+	size_t len = buf_len(msg);
+	if (f->flushed && len > 0 && buf_data(msg)[len - 1] != '\n' &&
+	    buf_append(msg, "\r\n", 2) != 0)
+		return;
+	finish(s, f->flushed ? buf_len(msg) : f->top);
+}
+
+void smtp_submit_flushed(struct smtp_session *s)
+{
+	struct smtp_hdrfix *f = &s->txn.fix;
+	struct buf *msg = &s->txn.msg;
+	if (f->active && !f->done && f->scan < buf_len(msg)) {
+		/* a line goes out unfinished (BDAT): judge what is there */
+		const unsigned char *l = buf_data(msg) + f->scan;
+		size_t n = buf_len(msg) - f->scan, name = 0;
+		while (name < n && l[name] >= 33 && l[name] <= 126 &&
+		       l[name] != ':')
+			name++;
+		if (n == 1 && l[0] == '\r') { /* most likely the empty line */
+			finish(s, f->flushed ? f->scan : f->top);
+		} else if (name == n && n < sizeof(f->head)) {
+			memcpy(f->head, l, n); /* a name, still growing */
+			f->head_len = n;
+			f->split = true;
+		} else if (name == n) { /* a long one: not ours to add */
+			f->continued = true;
+			f->split = f->skip = true;
+		} else if (!header_line(f, l, n)) {
+			finish(s, f->flushed ? f->scan : f->top);
+		} else {
+			f->split = f->skip = true; /* judged: find its end */
+		}
+	}
+	f->flushed = true;
+	f->scan = 0;
 }

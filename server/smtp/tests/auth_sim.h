@@ -204,6 +204,9 @@ static inline char *sim_run(const struct smtp_settings *st, struct sim *h,
 	"250-8BITMIME\r\n"                                    \
 	"250-ENHANCEDSTATUSCODES\r\n"                         \
 	"250-SMTPUTF8\r\n"                                    \
+	"250-CHUNKING\r\n"                                    \
+	"250-BINARYMIME\r\n"                                  \
+	"250-DSN\r\n"                                         \
 	"250 AUTH SCRAM-SHA-256 PLAIN LOGIN\r\n"
 #define AUTH_OK "235 2.7.0 Authentication successful\r\n"
 

@@ -26,6 +26,7 @@ START_TEST(ehlo_offers_auth)
 	       "250-mx.example.test Hello c.example [192.0.2.7]\r\n"
 	       "250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n"
 	       "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
+	       "250-CHUNKING\r\n250-BINARYMIME\r\n250-DSN\r\n"
 	       "250 AUTH SCRAM-SHA-256\r\n");
 	/* STARTTLS possible: no AUTH before it, everything after */
 	st.starttls_offered = true;
@@ -49,7 +50,8 @@ START_TEST(ehlo_offers_auth)
 	ck_sim(&st, &h, "EHLO c.example\r\nAUTH PLAIN\r\n",
 	       "250-mx.example.test Hello c.example [192.0.2.7]\r\n"
 	       "250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n"
-	       "250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8\r\n"
+	       "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
+	       "250-CHUNKING\r\n250-BINARYMIME\r\n250 DSN\r\n"
 	       "502 5.5.1 AUTH not available\r\n");
 	sim_free(&h);
 }
@@ -196,6 +198,7 @@ START_TEST(plaintext_needs_tls)
 	       "250-mx.example.test Hello c [192.0.2.7]\r\n"
 	       "250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n"
 	       "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
+	       "250-CHUNKING\r\n250-BINARYMIME\r\n250-DSN\r\n"
 	       "250 AUTH SCRAM-SHA-256\r\n"
 	       "538 5.7.11 Encryption required for requested authentication "
 	       "mechanism\r\n"

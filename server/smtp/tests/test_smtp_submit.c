@@ -224,6 +224,73 @@ START_TEST(split_at_every_size)
 }
 END_TEST
 
+/* BDAT (RFC 3030) splits lines anywhere, and the buffer goes to the host
+ * mid-line: a Date field or the empty line cut in two is still seen. */
+static void bdat_case(size_t before_flush, const char *tail)
+{
+	size_t filler = 4096 - strlen(RECEIVED_A) - before_flush;
+	struct sim h;
+	sim_init(&h);
+	struct smtp_settings st = sim_settings();
+	st.chunk_size = 4096;
+	char *msg = malloc(8192), *in = malloc(12000);
+	size_t n = 0;
+	while (n + 40 < filler)
+		n += (size_t)snprintf(msg + n, 8192 - n, "X-F: %033zu\r\n", n);
+	n += (size_t)snprintf(msg + n, 8192 - n, "X-G: %.*s\r\n%s",
+			      (int)(filler - n),
+			      "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+			      "yyyyyyyyyyyyy",
+			      tail);
+	snprintf(in, 12000,
+		 LOGIN "MAIL FROM:<alice@example.test>\r\nRCPT "
+		       "TO:<bob@example.test>\r\nBDAT %zu LAST\r\n%s",
+		 n, msg);
+	char *whole = sim_run(&st, &h, in);
+	ck_assert_msg(strstr(whole, "250 2.0.0 OK queued as Q1") != NULL, "%s",
+		      whole);
+	char *want = strdup(h.msg);
+	const char *d = strstr(want, "\r\nDate: ");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_null(strstr(d + 1, "\r\nDate: "));
+	ck_assert_ptr_nonnull(strstr(want, "Message-ID: <Q1.t@mx.example.test>"
+					   "\r\n\r\nbody\r\n"));
+	for (size_t step = 1; step < 120; step++) {
+		char *got = sim_run_steps(&st, &h, in, strlen(in), step);
+		ck_assert_str_eq(got, whole);
+		ck_assert_str_eq(h.msg, want);
+		free(got);
+	}
+	free(whole);
+	free(want);
+	free(msg);
+	free(in);
+	sim_free(&h);
+}
+
+START_TEST(bdat_lines_split_anywhere)
+{
+	/* the Date field, then the empty line, near the first flush */
+	for (size_t k = 0; k < 8; k++) {
+		bdat_case(k, "Date: Tue, 1 Dec 2026 10:00:00 +0000\r\n"
+			     "\r\nbody\r\n");
+		bdat_case(k, "\r\nbody\r\n");
+	}
+	/* short: the fields at the top */
+	struct sim h;
+	sim_init(&h);
+	struct smtp_settings st = sim_settings();
+	char *out = sim_run(&st, &h,
+			    LOGIN "MAIL FROM:<alice@example.test>\r\nRCPT "
+				  "TO:<bob@example.test>\r\nBDAT 11\r\n"
+				  "Subject: x\rBDAT 7 LAST\r\n\n\r\nhi\r\n");
+	ck_assert_ptr_nonnull(strstr(out, "queued as Q1"));
+	ck_assert_str_eq(h.msg, RECEIVED_A ADDED "Subject: x\r\n\r\nhi\r\n");
+	free(out);
+	sim_free(&h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("smtp_submit");
@@ -235,6 +302,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, missing_fields_added_at_the_top);
 	tcase_add_test(tc, long_header_gets_fields_at_its_end);
 	tcase_add_test(tc, split_at_every_size);
+	tcase_add_test(tc, bdat_lines_split_anywhere);
 	suite_add_tcase(s, tc);
 	return s;
 }
