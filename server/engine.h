@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 
+struct event_base;
 struct passwd_db;
 struct pool;
 struct spool_group;
@@ -28,6 +29,7 @@ struct host_services {
 	struct pool *pool;
 	struct spool_group *spool_group; /* commits spool files (group) */
 	struct queue_runner *runner;	 /* local delivery of what is queued */
+	struct event_base *base;	 /* the loop, for an engine's timers */
 	char queue_dir[CONFIG_PATH_MAX + 8];
 };
 
@@ -56,6 +58,10 @@ struct engine_ops {
 	 * without touching the session. */
 	void (*destroy)(void **session);
 	void (*start)(void *session);
+	/* Instead of start when the peer has too many connections: greet
+	 * with the refusal and ask to be closed (SMTP: 421 4.7.0, RFC 5321
+	 * 3.8). NULL: the host closes without a word. */
+	void (*refuse)(void *session);
 	size_t (*feed)(void *session, const void *data, size_t len);
 	struct buf *(*output)(void *session);
 	enum engine_request (*request)(const void *session);
