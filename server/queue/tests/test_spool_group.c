@@ -30,6 +30,7 @@
 #include "pool.h"
 #include "queue/spool.h"
 #include "queue/spool_group.h"
+#include "queue/spool_internal.h"
 
 #define MAX_MSGS 64
 #define MAX_LOG	 1024
@@ -157,16 +158,6 @@ static int fake_rename(const char *from, const char *to)
 	return rename(from, to);
 }
 
-static int real_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 static int fake_fsync_dir(const char *dir)
 {
 	pthread_mutex_lock(&hold_lock);
@@ -183,7 +174,7 @@ static int fake_fsync_dir(const char *dir)
 		errno = EIO;
 		return -1;
 	}
-	return real_fsync_dir(dir);
+	return spool_fsync_dir(dir);
 }
 
 static const struct spool_group_io fake_io = {
