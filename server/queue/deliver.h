@@ -11,7 +11,7 @@
  * Exactly once across a crash. The queue records a recipient as done
  * only after its delivery returned, so a crash in between leaves a
  * recipient "in doubt": its message may or may not be in the mailbox.
- * The runner (queue_runner.h) delivers such a recipient with
+ * The runner (queue_job.h says which recipients) delivers these with
  * DELIVER_CHECK, which first looks for this very delivery in the INBOX:
  * a message of exactly the size the delivery would have, whose bytes are
  * exactly those it would write. They start with our own Return-Path and
