@@ -216,6 +216,26 @@ def test_smtp_to_maildir():
     assert f"{qid} queue.delivered to=<alice@example.test>" in Q.read_log()
 
 
+def test_forged_return_path_removed():
+    """RFC 5321 4.4: the delivered message has one Return-Path, the one
+    final delivery adds; the sender's own is not kept (a Return-Path
+    line in the body is not a header field and stays)."""
+    marker = f"forged-{time.time()}".encode()
+    body = (b"Return-Path: <forged@evil.example>\r\nSubject: " + marker +
+            b"\r\nRETURN-PATH:\r\n\t<folded@evil.example>\r\n\r\n"
+            b"Return-Path: <in-the-body@example.test>\r\n")
+    smtp_send("real@c.example", ["alice@example.test"], body)
+    wait_for(lambda: find_message("alice", marker), "delivery")
+    msg = find_message("alice", marker)[0]
+    head = msg.split(b"\r\n\r\n", 1)[0]
+    fields = re.findall(rb"(?im)^return-path\s*:", head)
+    assert len(fields) == 1, head
+    assert head.startswith(b"Return-Path: <real@c.example>\r\n"), head
+    assert b"evil.example" not in msg, msg
+    assert msg.endswith(b"\r\n\r\nReturn-Path: <in-the-body@example.test>"
+                        b"\r\n"), msg
+
+
 def test_deferred_then_delivered_and_quill_queue():
     """bob's store fails for now: alice gets it at once, bob's delivery
     is deferred (quill queue shows it) and retried until it works."""
@@ -342,6 +362,7 @@ if __name__ == "__main__":
                    test_lmtp_two_recipients_delivered,
                    test_lmtp_two_recipients_one_failing,
                    test_smtp_to_maildir,
+                   test_forged_return_path_removed,
                    test_deferred_then_delivered_and_quill_queue,
                    test_restart_delivers_exactly_once,
                    test_reboot_checks_everything])

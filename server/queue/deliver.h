@@ -4,8 +4,9 @@
  * The message is stored as it was received, with two header fields put in
  * front of it: "Return-Path: <reverse-path>" (RFC 5321 4.4: the delivery
  * that makes a message final records the MAIL FROM path) and
- * "Delivered-To: addr-spec" (RFC 9228: the address it was delivered for).
- * The store (server/store/store.h) makes it durable, file and directory
+ * "Delivered-To: addr-spec" (RFC 9228: the address it was delivered for),
+ * and without any Return-Path field the sender wrote (4.4: one is all a
+ * delivered message should have; deliver_view.h). The store (server/store/store.h) makes it durable, file and directory
  * fsync'd, before deliver_one() returns.
  *
  * Exactly once across a crash. The queue records a recipient as done
