@@ -9,8 +9,9 @@ const struct engine_ops *engine_for(enum config_proto proto)
 	case PROTO_SMTP:
 	case PROTO_SUBMISSION:
 		return &smtp_engine_ops;
-	case PROTO_LMTP:
 	case PROTO_POP3:
+		return &pop3_engine_ops;
+	case PROTO_LMTP:
 		break;
 	}
 	return NULL;

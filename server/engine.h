@@ -1,7 +1,7 @@
 /*
  * engine.h - what the host needs of a protocol engine.
  *
- * Every server engine (SMTP now; POP3, IMAP later) is driven the same way
+ * Every server engine (SMTP and POP3 now; IMAP later) is driven the same way
  * by host.c: bytes in, reply bytes out, and a request when the host has to
  * act. STARTTLS and CLOSE the host carries out itself; every other request
  * (a recipient to judge, a message to spool) goes to the engine's serve()
@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 
+struct event_base;
 struct passwd_db;
 struct pool;
 
@@ -24,6 +25,7 @@ struct host_services {
 	const struct quilld_config *cfg;
 	struct passwd_db *users; /* NULL if the passwd-file did not load */
 	struct pool *pool;
+	struct event_base *base; /* the loop, for an engine's timers */
 	char queue_dir[CONFIG_PATH_MAX + 8];
 };
 
@@ -59,11 +61,15 @@ struct engine_ops {
 	void (*tls_done)(void *session, bool ok, const char *desc);
 	void (*shutdown)(void *session);
 	void (*timeout)(void *session);
+	/* Seconds of silence before timeout(); NULL: limits.idle_timeout. */
+	unsigned (*idle_timeout)(const struct quilld_config *cfg);
 };
 
 const struct engine_ops *engine_for(enum config_proto proto);
 
 /* smtp_host.c */
 extern const struct engine_ops smtp_engine_ops;
+/* pop3_host.c */
+extern const struct engine_ops pop3_engine_ops;
 
 #endif

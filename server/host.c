@@ -259,6 +259,7 @@ static int host_events(struct host *h)
 static int host_services(struct host *h, char *err, size_t errlen)
 {
 	h->svc.cfg = &h->cfg;
+	h->svc.base = h->base;
 	snprintf(h->svc.queue_dir, sizeof(h->svc.queue_dir), "%s/queue",
 		 h->cfg.state_dir);
 	int removed = spool_init(h->svc.queue_dir, err, errlen);
