@@ -6,7 +6,9 @@
  * listener is bound then: server/main.c print_banner), and at the end
  * stops it with SIGTERM (SIGKILL after a bounded wait) and removes the
  * directory. quilld's --dev defaults make the users alice and bob and a
- * self-signed certificate for localhost.
+ * self-signed certificate for localhost. Its reset (before each scenario
+ * tagged "fresh") stops quilld, empties every user's mail and starts it
+ * again on the same ports.
  */
 #include "target_internal.h"
 
@@ -34,11 +36,30 @@
 #define BANNER_MAX  65536
 #define STOP_WAIT_S 20
 
-static const char *const quilld_caps[] = {
-	"smtp",		 "smtp.ehlo",	    "smtp.vrfy",
-	"smtp.starttls", "smtp.pipelining", "smtp.enhancedstatuscodes",
-	"smtp.size",	 "smtp.8bitmime",   "smtp.smtputf8",
-	"submission",	 "submissions",	    NULL};
+static const char *const quilld_caps[] = {"smtp",
+					  "smtp.ehlo",
+					  "smtp.vrfy",
+					  "smtp.starttls",
+					  "smtp.pipelining",
+					  "smtp.enhancedstatuscodes",
+					  "smtp.size",
+					  "smtp.8bitmime",
+					  "smtp.smtputf8",
+					  "submission",
+					  "submissions",
+					  "pop3",
+					  "pop3.capa",
+					  "pop3.stls",
+					  "pop3.uidl",
+					  "pop3.top",
+					  "pop3.user",
+					  "pop3.pipelining",
+					  "pop3.resp-codes",
+					  "pop3.auth-resp-code",
+					  "pop3.sasl.plain",
+					  "pop3.sasl.login",
+					  "pop3.apop",
+					  NULL};
 
 static char **dup_list(const char *const *src)
 {
@@ -175,7 +196,9 @@ static int write_config(struct target *t, const char *path, char *err,
 			"  - { name: %s, protocol: %s, address: "
 			"\"127.0.0.1\", port: %u, tls: %s }\n",
 			s->name,
-			strcmp(s->name, "smtp") == 0 ? "smtp" : "submission",
+			strcmp(s->name, "smtp") == 0	   ? "smtp"
+			: strncmp(s->name, "pop3", 4) == 0 ? "pop3"
+							   : "submission",
 			s->port,
 			s->tls == TARGET_TLS_IMPLICIT ? "implicit"
 						      : "starttls");
@@ -189,18 +212,27 @@ static int write_config(struct target *t, const char *path, char *err,
 
 static int set_services(struct target *t, char *err, size_t errlen)
 {
-	static const char *const names[] = {"smtp", "submission",
-					    "submissions"};
-	unsigned ports[3];
-	if (free_ports(ports, 3, err, errlen) != 0)
+	static const struct {
+		const char *name;
+		enum target_tls tls;
+	} services[] = {
+		{"smtp", TARGET_TLS_STARTTLS},
+		{"submission", TARGET_TLS_STARTTLS},
+		{"submissions", TARGET_TLS_IMPLICIT},
+		{"pop3", TARGET_TLS_STARTTLS},
+		{"pop3s", TARGET_TLS_IMPLICIT},
+	};
+	enum { N = sizeof(services) / sizeof(services[0]) };
+	unsigned ports[N];
+	if (free_ports(ports, N, err, errlen) != 0)
 		return -1;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < N; i++) {
 		struct target_service *s = &t->services[i];
-		snprintf(s->name, sizeof(s->name), "%s", names[i]);
+		snprintf(s->name, sizeof(s->name), "%s", services[i].name);
 		s->port = ports[i];
-		s->tls = i == 2 ? TARGET_TLS_IMPLICIT : TARGET_TLS_STARTTLS;
+		s->tls = services[i].tls;
 	}
-	t->n_services = 3;
+	t->n_services = N;
 	return 0;
 }
 
@@ -281,25 +313,13 @@ static int wait_banner(struct target *t, char *err, size_t errlen)
 	return rc;
 }
 
-int target_quilld_start(struct target *t, char *err, size_t errlen)
+/* Run quilld on the config in t->tmpdir and wait for its banner. */
+static int launch(struct target *t, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], cfg[PATH_MAX + 16], ca[PATH_MAX + 32];
-	const char *tmp = getenv("TMPDIR");
+	char cfg[PATH_MAX + 16];
 	int pfd[2];
 
-	snprintf(dir, sizeof(dir), "%s/quill-harness-XXXXXX",
-		 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(dir) == NULL || (t->tmpdir = strdup(dir)) == NULL) {
-		snprintf(err, errlen, "temporary directory %s: %s", dir,
-			 strerror(errno));
-		return -1;
-	}
-	snprintf(cfg, sizeof(cfg), "%s/quilld.yaml", dir);
-	snprintf(ca, sizeof(ca), "%s/var/tls/cert.pem", dir);
-	if ((t->ca_file = strdup(ca)) == NULL ||
-	    set_services(t, err, errlen) != 0 ||
-	    write_config(t, cfg, err, errlen) != 0)
-		return -1;
+	snprintf(cfg, sizeof(cfg), "%s/quilld.yaml", t->tmpdir);
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
@@ -318,6 +338,27 @@ int target_quilld_start(struct target *t, char *err, size_t errlen)
 	return wait_banner(t, err, errlen);
 }
 
+int target_quilld_start(struct target *t, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], cfg[PATH_MAX + 16], ca[PATH_MAX + 32];
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/quill-harness-XXXXXX",
+		 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL || (t->tmpdir = strdup(dir)) == NULL) {
+		snprintf(err, errlen, "temporary directory %s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	snprintf(cfg, sizeof(cfg), "%s/quilld.yaml", dir);
+	snprintf(ca, sizeof(ca), "%s/var/tls/cert.pem", dir);
+	if ((t->ca_file = strdup(ca)) == NULL ||
+	    set_services(t, err, errlen) != 0 ||
+	    write_config(t, cfg, err, errlen) != 0)
+		return -1;
+	return launch(t, err, errlen);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag,
 			struct FTW *ftw)
 {
@@ -328,7 +369,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
-int target_quilld_stop(struct target *t, char *err, size_t errlen)
+/* SIGTERM, a bounded wait, then SIGKILL. */
+static int terminate(struct target *t, char *err, size_t errlen)
 {
 	int status = 0, rc = 0;
 	if (t->pid > 0) {
@@ -348,9 +390,28 @@ int target_quilld_stop(struct target *t, char *err, size_t errlen)
 	if (t->out_fd >= 0)
 		close(t->out_fd);
 	t->out_fd = -1;
+	return rc;
+}
+
+int target_quilld_stop(struct target *t, char *err, size_t errlen)
+{
+	int rc = terminate(t, err, errlen);
 	if (t->tmpdir != NULL && getenv("QUILL_HARNESS_KEEP") == NULL)
 		nftw(t->tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(t->tmpdir);
 	t->tmpdir = NULL;
 	return rc;
+}
+
+int target_quilld_reset(struct target *t, char *err, size_t errlen)
+{
+	char mail[PATH_MAX + 16];
+	if (t->tmpdir == NULL)
+		return 0;
+	/* stopped, so no session still holds a maildrop or a lock */
+	if (terminate(t, err, errlen) != 0)
+		return -1;
+	snprintf(mail, sizeof(mail), "%s/var/mail", t->tmpdir);
+	nftw(mail, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return launch(t, err, errlen);
 }
