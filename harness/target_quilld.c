@@ -6,7 +6,8 @@
  * listener is bound then: server/main.c print_banner), and at the end
  * stops it with SIGTERM (SIGKILL after a bounded wait) and removes the
  * directory. quilld's --dev defaults make the users alice and bob and a
- * self-signed certificate for localhost. Its reset (before each scenario
+ * self-signed certificate for localhost; $QUILL_HARNESS_QUILLD_CONFIG
+ * names more YAML for its config. Its reset (before each scenario
  * tagged "fresh") stops quilld, empties every user's mail and starts it
  * again on the same ports.
  */
@@ -178,6 +179,27 @@ static int free_ports(unsigned *ports, size_t n, char *err, size_t errlen)
 	return rc;
 }
 
+/* $QUILL_HARNESS_QUILLD_CONFIG: more YAML for the config (other keys
+ * than the ones written here), e.g. "users: { store: mbox }". */
+static int append_extra(FILE *f, char *err, size_t errlen)
+{
+	const char *extra = getenv("QUILL_HARNESS_QUILLD_CONFIG");
+	char chunk[4096];
+	size_t n;
+	if (extra == NULL || extra[0] == '\0')
+		return 0;
+	FILE *in = fopen(extra, "r");
+	if (in == NULL) {
+		snprintf(err, errlen, "QUILL_HARNESS_QUILLD_CONFIG %s: %s",
+			 extra, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		fwrite(chunk, 1, n, f);
+	fclose(in);
+	return 0;
+}
+
 static int write_config(struct target *t, const char *path, char *err,
 			size_t errlen)
 {
@@ -202,6 +224,10 @@ static int write_config(struct target *t, const char *path, char *err,
 			s->port,
 			s->tls == TARGET_TLS_IMPLICIT ? "implicit"
 						      : "starttls");
+	}
+	if (append_extra(f, err, errlen) != 0) {
+		fclose(f);
+		return -1;
 	}
 	if (fclose(f) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
