@@ -1,7 +1,8 @@
 /*
  * fuzz_smtp_session.c - the whole SMTP server engine fed arbitrary
  * sessions. The first byte picks the chunk size the input is fed in (so
- * partial lines and pipelining are explored), and the engine's requests
+ * partial lines and pipelining are explored) and SMTP or LMTP (RFC 2033,
+ * with its per-recipient deliveries), and the engine's requests
  * are answered as a host would: recipients and spooling succeed or fail
  * by bits of the input, STARTTLS succeeds or fails by the parity of the
  * next byte, CLOSE ends the session.
@@ -48,6 +49,9 @@ static void answer(struct smtp_session *s, uint8_t k)
 		struct smtp_answer no = {.code = 550,
 					 .enhanced = "5.1.1",
 					 .text = "User unknown"};
+		struct smtp_answer full = {.code = 452,
+					   .enhanced = "4.2.2",
+					   .text = "Mailbox full"};
 		struct buf *m = smtp_session_message(s);
 		switch (smtp_session_request(s)) {
 		case SMTP_REQ_RCPT:
@@ -62,6 +66,9 @@ static void answer(struct smtp_session *s, uint8_t k)
 		case SMTP_REQ_DATA_END:
 			buf_consume(m, buf_len(m));
 			smtp_session_resume(s, (k & 2) ? &no : &ok);
+			break;
+		case SMTP_REQ_LMTP_RCPT:
+			smtp_session_resume(s, (k & 2) ? &full : &ok);
 			break;
 		default:
 			return;
@@ -86,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.hostname = "mx.example.test";
 	st.starttls_offered = data[0] & 0x80;
 	st.bare_lf_accept = data[0] & 0x40;
-	size_t chunk = (data[0] & 0x3f) + 1;
+	st.mode = (data[0] & 0x20) ? SMTP_MODE_LMTP : SMTP_MODE_MX;
+	size_t chunk = (data[0] & 0x1f) + 1;
 	struct smtp_session *s = smtp_session_new(&st, "192.0.2.1", "fz");
 	if (s == NULL)
 		return 0;

@@ -89,12 +89,14 @@ static int smtp_hello(struct runner *r, struct runner_session *s,
 	smtp_reply_free(&rep);
 	if (rc != RUN_OK || (rc = runner_expand(r, &h->name, &name, NULL)))
 		return rc;
-	if (asprintf(&line, "EHLO %s", name) < 0)
+	/* an lmtp session greets with LHLO (RFC 2033 4.1) */
+	const char *verb = runner_session_lmtp(s) ? "LHLO" : "EHLO";
+	if (asprintf(&line, "%s %s", verb, name) < 0)
 		line = NULL;
 	free(name);
 	if (line == NULL)
 		return runner_error(r, "out of memory");
-	rc = runner_smtp_exchange(r, s, line, "EHLO", "250");
+	rc = runner_smtp_exchange(r, s, line, verb, "250");
 	free(line);
 	return rc;
 }

@@ -60,6 +60,10 @@ static const char *const quilld_caps[] = {"smtp",
 					  "pop3.sasl.plain",
 					  "pop3.sasl.login",
 					  "pop3.apop",
+					  "lmtp",
+					  "lmtp.pipelining",
+					  "lmtp.8bitmime",
+					  "lmtp.enhancedstatuscodes",
 					  NULL};
 
 static char **dup_list(const char *const *src)
@@ -214,15 +218,20 @@ static int write_config(struct target *t, const char *path, char *err,
 		t->tmpdir);
 	for (size_t i = 0; i < t->n_services; i++) {
 		const struct target_service *s = &t->services[i];
+		bool smtp = strcmp(s->name, "smtp") == 0;
+		bool lmtp = strcmp(s->name, "lmtp") == 0;
+		bool pop3 = strncmp(s->name, "pop3", 4) == 0;
 		fprintf(f,
 			"  - { name: %s, protocol: %s, address: "
 			"\"127.0.0.1\", port: %u, tls: %s }\n",
 			s->name,
-			strcmp(s->name, "smtp") == 0	   ? "smtp"
-			: strncmp(s->name, "pop3", 4) == 0 ? "pop3"
-							   : "submission",
+			smtp   ? "smtp"
+			: lmtp ? "lmtp"
+			: pop3 ? "pop3"
+			       : "submission",
 			s->port,
 			s->tls == TARGET_TLS_IMPLICIT ? "implicit"
+			: s->tls == TARGET_TLS_NONE   ? "none"
 						      : "starttls");
 	}
 	if (append_extra(f, err, errlen) != 0) {
@@ -238,6 +247,7 @@ static int write_config(struct target *t, const char *path, char *err,
 
 static int set_services(struct target *t, char *err, size_t errlen)
 {
+	/* LMTP on loopback without TLS, as quilld's dev default */
 	static const struct {
 		const char *name;
 		enum target_tls tls;
@@ -245,6 +255,7 @@ static int set_services(struct target *t, char *err, size_t errlen)
 		{"smtp", TARGET_TLS_STARTTLS},
 		{"submission", TARGET_TLS_STARTTLS},
 		{"submissions", TARGET_TLS_IMPLICIT},
+		{"lmtp", TARGET_TLS_NONE},
 		{"pop3", TARGET_TLS_STARTTLS},
 		{"pop3s", TARGET_TLS_IMPLICIT},
 	};

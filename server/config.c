@@ -26,6 +26,8 @@ static const struct config_listener dev_listeners[] = {
 		     LISTEN_TLS_IMPLICIT),
 	DEV_LISTENER("pop3", PROTO_POP3, 2110, LISTEN_TLS_STARTTLS),
 	DEV_LISTENER("pop3s", PROTO_POP3, 2995, LISTEN_TLS_IMPLICIT),
+	/* loopback only, so no TLS (RFC 2033 5: not over wide area nets) */
+	DEV_LISTENER("lmtp", PROTO_LMTP, 2424, LISTEN_TLS_NONE),
 };
 
 static void path_join(char *out, const char *dir, const char *name)
@@ -63,6 +65,12 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	c->pop3_apop = true;
 	c->pop3_login_delay = 0;
 	c->pop3_max_errors = 20;
+	c->queue_retry_min = 60;
+	c->queue_retry_max = 3600;
+	c->queue_max_age = 5 * 86400;
+	c->queue_parallel = 2;
+	snprintf(c->queue_postmaster, sizeof(c->queue_postmaster),
+		 "postmaster");
 	c->n_listeners = sizeof(dev_listeners) / sizeof(dev_listeners[0]);
 	memcpy(c->listeners, dev_listeners, sizeof(dev_listeners));
 }
@@ -303,6 +311,29 @@ static int load_pop3(struct loader *ld, const struct ytree_node *root,
 	return 0;
 }
 
+static int load_queue(struct loader *ld, const struct ytree_node *root,
+		      struct quilld_config *c)
+{
+	static const char *const keys[] = {"retry_min", "retry_max",  "max_age",
+					   "parallel",	"postmaster", NULL};
+	const struct ytree_node *m;
+	if (section(ld, root, "queue", keys, &m) != 0 ||
+	    get_uint(ld, m, "queue", "retry_min", 1, 86400,
+		     &c->queue_retry_min) != 0 ||
+	    get_uint(ld, m, "queue", "retry_max", 1, 7 * 86400,
+		     &c->queue_retry_max) != 0 ||
+	    get_uint(ld, m, "queue", "max_age", 1, 60 * 86400,
+		     &c->queue_max_age) != 0 ||
+	    get_uint(ld, m, "queue", "parallel", 1, 64, &c->queue_parallel) !=
+		    0 ||
+	    get_string(ld, m, "queue", "postmaster", c->queue_postmaster,
+		       sizeof(c->queue_postmaster)) != 0)
+		return -1;
+	if (c->queue_retry_max < c->queue_retry_min)
+		c->queue_retry_max = c->queue_retry_min;
+	return 0;
+}
+
 static int load_listener(struct loader *ld, const struct ytree_node *n,
 			 struct config_listener *l)
 {
@@ -357,8 +388,9 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"state_dir", "hostname", "domain", "run_as", "log",	  "tls",
-		"users",     "limits",	 "smtp",   "pop3",   "listeners", NULL};
+		"state_dir", "hostname",  "domain", "run_as", "log",
+		"tls",	     "users",	  "limits", "smtp",   "pop3",
+		"queue",     "listeners", NULL};
 	char state_dir[CONFIG_PATH_MAX] = "";
 	if (ytree_check_keys(ld->t, root, "", keys, ld->err) != 0 ||
 	    get_string(ld, root, "", "state_dir", state_dir,
@@ -377,6 +409,7 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 			       load_limits(ld, root, c) ||
 			       load_smtp(ld, root, c) ||
 			       load_pop3(ld, root, c) ||
+			       load_queue(ld, root, c) ||
 			       load_listeners(ld, root, c)
 		       ? -1
 		       : 0;

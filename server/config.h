@@ -76,6 +76,13 @@ struct quilld_config {
 	bool pop3_apop;			  /* RFC 1939 section 7 */
 	unsigned pop3_login_delay;	  /* RFC 2449 6.5; 0: none */
 	unsigned pop3_max_errors;	  /* -ERR replies before closing */
+	/* queue: local delivery from the spool (queue/queue_runner.h) */
+	unsigned queue_retry_min;  /* seconds before the first retry */
+	unsigned queue_retry_max;  /* longest wait between two retries */
+	unsigned queue_max_age;	   /* then a temporary failure is final
+				   * (RFC 5321 4.5.4.1: 4-5 days) */
+	unsigned queue_parallel;   /* deliveries running at once */
+	char queue_postmaster[65]; /* the user who gets postmaster's mail */
 
 	struct config_listener listeners[CONFIG_MAX_LISTENERS];
 	unsigned n_listeners;

@@ -19,13 +19,15 @@
 struct event_base;
 struct passwd_db;
 struct pool;
+struct queue_runner;
 
 /* What quilld offers engines; owned by the host, replaced on reload. */
 struct host_services {
 	const struct quilld_config *cfg;
 	struct passwd_db *users; /* NULL if the passwd-file did not load */
 	struct pool *pool;
-	struct event_base *base; /* the loop, for an engine's timers */
+	struct event_base *base;     /* the loop, for an engine's timers */
+	struct queue_runner *runner; /* local delivery of what is queued */
 	char queue_dir[CONFIG_PATH_MAX + 8];
 };
 

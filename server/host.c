@@ -1,6 +1,7 @@
 /*
  * host.c - the libevent host (see host.h): listeners bound from the
- * config, the services engines use (users, pool, queue), signals
+ * config, the services engines use (users, pool, queue and its runner),
+ * signals
  * (SIGTERM/SIGINT: stop gracefully; SIGHUP: reload). Connections are in
  * host_conn.c.
  */
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "pool.h"
+#include "queue/queue_runner.h"
 #include "queue/spool.h"
 #include "tls.h"
 
@@ -152,6 +154,7 @@ static void host_stop(struct host *h, const char *why)
 	h->stopping = 1;
 	log_info(NULL, "stopping reason=%s sessions=%u grace=%u", why,
 		 h->n_conns, h->cfg.shutdown_grace);
+	queue_runner_stop(h->svc.runner); /* deliveries under way finish */
 	for (size_t i = 0; i < h->n_sockets; i++) {
 		evconnlistener_free(h->sockets[i].lev);
 		h->sockets[i].lev = NULL;
@@ -270,7 +273,14 @@ static int host_services(struct host *h, char *err, size_t errlen)
 			 removed);
 	h->svc.users = load_users(&h->cfg);
 	h->svc.pool = pool_new(h->base, h->cfg.pool_threads, err, errlen);
-	return h->svc.pool != NULL ? 0 : -1;
+	if (h->svc.pool == NULL)
+		return -1;
+	/* what a previous run left queued is delivered from the start */
+	h->svc.runner = queue_runner_new(h->base, &h->svc, err, errlen);
+	if (h->svc.runner == NULL)
+		return -1;
+	queue_runner_start(h->svc.runner);
+	return 0;
 }
 
 struct host *host_new(const struct quilld_config *cfg, char *err, size_t errlen)
@@ -313,6 +323,7 @@ int host_run(struct host *h)
 	while (h->conns != NULL)
 		host_conn_free(h->conns);
 	pool_free(&h->svc.pool); /* commits under way finish first */
+	queue_runner_free(&h->svc.runner);
 	log_info(NULL, "stopped");
 	return rc < 0 ? -1 : 0;
 }
@@ -332,6 +343,7 @@ void host_free(struct host **hp)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
 	pool_free(&h->svc.pool);
+	queue_runner_free(&h->svc.runner);
 	passwd_db_free(&h->svc.users);
 	if (h->base != NULL)
 		event_base_free(h->base);

@@ -7,7 +7,8 @@
  * until authenticated relaying exists). DATA: the message goes into a
  * spool file as it arrives; at its end the file is committed (fsync, rename,
  * directory fsync) on the thread pool, and only then is the engine told to
- * say 250.
+ * say 250. LMTP sessions (RFC 2033) go to lmtp_host.c for recipients
+ * and per-recipient delivery.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,11 @@
 #include <time.h>
 
 #include "engine.h"
+#include "lmtp_host.h"
 #include "log.h"
 #include "passwd.h"
 #include "pool.h"
+#include "queue/queue_runner.h"
 #include "queue/spool.h"
 #include "smtp/smtp_session.h"
 
@@ -30,6 +33,7 @@ struct smtp_host {
 	char queue_id[SPOOL_ID_MAX];
 	char date[64]; /* of the message being received, for Received */
 	struct commit_job *job; /* a commit under way on the pool */
+	struct lmtp_host *lmtp; /* LMTP listener only */
 };
 
 /* A commit on the pool. It owns the spool file; the session may be gone
@@ -37,6 +41,8 @@ struct smtp_host {
 struct commit_job {
 	struct spool_msg *spool;
 	struct smtp_host *h;
+	struct host_services *svc;
+	char queue_id[SPOOL_ID_MAX];
 	struct engine_call call;
 	int rc;
 	char err[256];
@@ -55,6 +61,7 @@ static void *smtp_create(struct host_services *svc,
 	smtp_settings_defaults(&st);
 	st.hostname = cfg->hostname;
 	st.mode = l->proto == PROTO_SUBMISSION ? SMTP_MODE_SUBMISSION
+		  : l->proto == PROTO_LMTP     ? SMTP_MODE_LMTP
 					       : SMTP_MODE_MX;
 	st.starttls_offered = l->tls == LISTEN_TLS_STARTTLS;
 	st.tls_at_start = l->tls == LISTEN_TLS_IMPLICIT;
@@ -67,6 +74,9 @@ static void *smtp_create(struct host_services *svc,
 	h->svc = svc;
 	snprintf(h->id, sizeof(h->id), "%s", id);
 	h->s = smtp_session_new(&st, peer, id);
+	if (h->s != NULL && st.mode == SMTP_MODE_LMTP &&
+	    (h->lmtp = lmtp_host_new(h->s, id)) == NULL)
+		smtp_session_free(&h->s);
 	if (h->s == NULL) {
 		free(h);
 		return NULL;
@@ -82,6 +92,7 @@ static void smtp_destroy(void **session)
 	if (h->job != NULL)
 		h->job->h = NULL; /* the commit finishes without us */
 	spool_abort(&h->spool);
+	lmtp_host_free(&h->lmtp);
 	smtp_session_free(&h->s);
 	free(h);
 	*session = NULL;
@@ -99,6 +110,8 @@ static struct smtp_answer judge_rcpt(struct smtp_host *h)
 	const struct smtp_rcpt *r = smtp_session_pending_rcpt(h->s);
 	const struct quilld_config *cfg = h->svc->cfg;
 	struct smtp_answer a = {.ok = true};
+	if (h->lmtp != NULL)
+		return lmtp_host_judge_rcpt(h->svc, r);
 	bool local = r->domain[0] == '\0' || is_local_domain(cfg, r->domain);
 	if (!local || r->routing) {
 		/* routing syntax in a local address asks us to relay */
@@ -172,6 +185,8 @@ static void commit_done(void *arg)
 	struct smtp_host *h = j->h;
 	if (j->rc != 0)
 		log_error(j->id, "spool.commit_failed %s", j->err);
+	else /* deliver it now, whether the session is still here or not */
+		queue_runner_kick(j->svc->runner, j->queue_id);
 	if (h != NULL) {
 		struct smtp_answer a = {.ok = true};
 		if (j->rc != 0)
@@ -193,6 +208,11 @@ static enum engine_serve data_end(struct smtp_host *h,
 		smtp_session_resume(h->s, &a);
 		return ENGINE_SERVED;
 	}
+	if (h->lmtp != NULL) { /* delivered, not queued (RFC 2033 4.2) */
+		lmtp_host_take(h->lmtp, &h->spool);
+		smtp_session_resume(h->s, &a);
+		return ENGINE_SERVED;
+	}
 	struct commit_job *j = calloc(1, sizeof(*j));
 	if (j == NULL) {
 		spool_abort(&h->spool);
@@ -203,6 +223,8 @@ static enum engine_serve data_end(struct smtp_host *h,
 	j->spool = h->spool;
 	h->spool = NULL;
 	j->h = h;
+	j->svc = h->svc;
+	snprintf(j->queue_id, sizeof(j->queue_id), "%s", h->queue_id);
 	j->call = *c;
 	snprintf(j->id, sizeof(j->id), "%s", h->id);
 	if (pool_submit(h->svc->pool, commit_work, commit_done, j) != 0) {
@@ -232,6 +254,8 @@ static enum engine_serve smtp_serve(void *session, const struct engine_call *c)
 		break;
 	case SMTP_REQ_DATA_END:
 		return data_end(h, c);
+	case SMTP_REQ_LMTP_RCPT:
+		return lmtp_host_serve(h->lmtp, h->svc, c);
 	default:
 		return ENGINE_SERVED;
 	}
@@ -253,6 +277,7 @@ static enum engine_request smtp_request(const void *session)
 	case SMTP_REQ_DATA_BEGIN:
 	case SMTP_REQ_DATA_CHUNK:
 	case SMTP_REQ_DATA_END:
+	case SMTP_REQ_LMTP_RCPT:
 		break;
 	}
 	return ENGINE_REQ_SERVE;

@@ -15,14 +15,14 @@ from quilltest import QUILLD, Quilld, recv_reply, run_cases
 
 def test_dev_defaults():
     """`quilld --dev` in an empty directory: var/ with alice and bob,
-    a self-signed certificate, ports 2525/2587/2465 and 2110/2995, a
-    banner with how to connect, EHLO answering on 2525 and POP3 on
-    2110."""
+    a self-signed certificate, ports 2525/2587/2465, LMTP on 2424 and
+    POP3 on 2110/2995, a banner with how to connect, EHLO answering on
+    2525 and POP3 on 2110."""
     q = Quilld(start=False)
     try:
         q.start(args=["--dev"])
         b = q.banner
-        for port in ("2525", "2587", "2465", "2110", "2995"):
+        for port in ("2525", "2587", "2465", "2424", "2110", "2995"):
             assert f"127.0.0.1:{port}" in b, b
             assert f"[::1]:{port}" in b, b
         assert "curl" in b and "alice (password wonderland)" in b, b

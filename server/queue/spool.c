@@ -198,6 +198,11 @@ void spool_abort(struct spool_msg **mp)
 	*mp = NULL;
 }
 
+const char *spool_tmp_path(const struct spool_msg *m)
+{
+	return m->tmp;
+}
+
 void spool_date(time_t now, char *out, size_t n)
 {
 	struct tm tm;

@@ -7,6 +7,8 @@
  * (4.1.1.10), HELP (4.1.1.8), VRFY (3.5.3), STARTTLS (RFC 3207 section 4),
  * and the table entries of MAIL, RCPT and DATA (smtp_txn.c). EXPN is
  * answered 502 (RFC 5321 4.2.4) as no mailing lists are configured.
+ * In LMTP (RFC 2033 4.1) LHLO takes the place of EHLO, with the same
+ * semantics and extensions, and HELO and EHLO do not exist (500).
  */
 #include "smtp_internal.h"
 
@@ -44,7 +46,11 @@ static void greet(struct smtp_session *s, const char *args, size_t len,
 	s->helo[len] = '\0';
 	s->esmtp = esmtp;
 	s->state = SMTP_ST_READY;
-	log_info(s->id, "smtp.%s name=%s", esmtp ? "ehlo" : "helo", s->helo);
+	log_info(s->id, "smtp.%s name=%s",
+		 s->st.mode == SMTP_MODE_LMTP ? "lhlo"
+		 : esmtp		      ? "ehlo"
+					      : "helo",
+		 s->helo);
 }
 
 static void act_ehlo(struct smtp_session *s, const char *args, size_t len)
@@ -151,8 +157,12 @@ static void act_vrfy(struct smtp_session *s, const char *args, size_t len)
 static void act_help(struct smtp_session *s, const char *args, size_t len);
 
 static const struct smtp_command smtp_commands[] = {
-	{"EHLO", ANY_STATE, SMTP_CMD_GROUP_END, check_helo, act_ehlo},
-	{"HELO", ANY_STATE, SMTP_CMD_GROUP_END, check_helo, act_helo},
+	{"EHLO", ANY_STATE, SMTP_CMD_GROUP_END | SMTP_CMD_NOT_LMTP, check_helo,
+	 act_ehlo},
+	{"HELO", ANY_STATE, SMTP_CMD_GROUP_END | SMTP_CMD_NOT_LMTP, check_helo,
+	 act_helo},
+	{"LHLO", ANY_STATE, SMTP_CMD_GROUP_END | SMTP_CMD_LMTP_ONLY, check_helo,
+	 act_ehlo},
 	{"STARTTLS", SMTP_ST_READY, SMTP_CMD_NO_ARGS | SMTP_CMD_GROUP_END,
 	 check_starttls, act_starttls},
 	{"RSET", ANY_STATE, SMTP_CMD_NO_ARGS, NULL, act_rset},
@@ -170,6 +180,14 @@ static const struct smtp_command smtp_commands[] = {
 
 #define N_COMMANDS (sizeof(smtp_commands) / sizeof(smtp_commands[0]))
 
+bool smtp_command_in_mode(const struct smtp_session *s,
+			  const struct smtp_command *cmd)
+{
+	bool lmtp = s->st.mode == SMTP_MODE_LMTP;
+	return lmtp ? !(cmd->flags & SMTP_CMD_NOT_LMTP)
+		    : !(cmd->flags & SMTP_CMD_LMTP_ONLY);
+}
+
 const struct smtp_command *smtp_command_find(const char *verb, size_t len)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++) {
@@ -186,7 +204,8 @@ static void act_help(struct smtp_session *s, const char *args, size_t len)
 {
 	if (len > 0) {
 		const struct smtp_command *cmd = smtp_command_find(args, len);
-		if (cmd == NULL || cmd->act == act_not_implemented) {
+		if (cmd == NULL || cmd->act == act_not_implemented ||
+		    !smtp_command_in_mode(s, cmd)) {
 			smtp_reply_error(s, 504, "5.5.1",
 					 "HELP topic not recognized");
 			return;
@@ -198,6 +217,7 @@ static void act_help(struct smtp_session *s, const char *args, size_t len)
 	size_t pos = 0;
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		if (smtp_commands[i].act == act_not_implemented ||
+		    !smtp_command_in_mode(s, &smtp_commands[i]) ||
 		    (smtp_commands[i].act == act_starttls &&
 		     (!s->st.starttls_offered || s->tls_active)))
 			continue;

@@ -27,7 +27,8 @@ struct smtp_txn {
 	struct smtp_data_reader data;
 	struct buf msg; /* message bytes for the host */
 	char queue_id[64];
-	bool failed; /* the host could not spool part of it */
+	size_t lmtp_next; /* LMTP: the recipient being delivered */
+	bool failed;	  /* the host could not spool part of it */
 	int fail_code;
 	char fail_enh[16];
 	char fail_text[128];
@@ -98,6 +99,19 @@ struct smtp_command {
 
 #define SMTP_CMD_NO_ARGS   0x1u /* any argument is a 501 */
 #define SMTP_CMD_GROUP_END 0x2u /* ends a pipelined group (RFC 2920 3.1) */
+#define SMTP_CMD_NOT_LMTP  0x4u /* HELO, EHLO: not in LMTP (RFC 2033 4.1) */
+#define SMTP_CMD_LMTP_ONLY 0x8u /* LHLO */
+
+/* Whether cmd exists in the session's protocol (SMTP or LMTP). */
+bool smtp_command_in_mode(const struct smtp_session *s,
+			  const struct smtp_command *cmd);
+
+/* smtp_lmtp.c: the replies after the final dot in LMTP (RFC 2033 4.2) */
+void smtp_lmtp_start(struct smtp_session *s);
+void smtp_lmtp_resume(struct smtp_session *s, const struct smtp_answer *a);
+/* A failed message fails for every recipient: the reply written since
+ * output offset at is repeated until there is one per recipient. */
+void smtp_lmtp_repeat(struct smtp_session *s, size_t at);
 
 const struct smtp_command *smtp_command_find(const char *verb, size_t len);
 

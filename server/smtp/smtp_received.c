@@ -1,7 +1,7 @@
 /*
  * smtp_received.c - the Received: trace header a server adds to every
  * message it accepts (RFC 5321 4.4, with the protocol names of RFC 3848
- * and RFC 6531 3.7.3):
+ * and RFC 6531 3.7.3; LMTP, LMTPS, LMTPA, LMTPSA for LMTP):
  *
  *   Received: from client.example ([192.0.2.1])
  *           by mx.example.test (Quill) with ESMTPS id 1A2B3C
@@ -21,9 +21,10 @@
  * AUTH, in that order (ESMTPSA). The suffixes exist only for EHLO. */
 static void with_protocol(const struct smtp_session *s, char *out, size_t n)
 {
-	const char *base = s->txn.env.smtputf8 ? "UTF8SMTP"
-			   : s->esmtp	       ? "ESMTP"
-					       : "SMTP";
+	const char *base = s->st.mode == SMTP_MODE_LMTP ? "LMTP"
+			   : s->txn.env.smtputf8	? "UTF8SMTP"
+			   : s->esmtp			? "ESMTP"
+							: "SMTP";
 	snprintf(out, n, "%s%s%s", base, s->esmtp && s->tls_active ? "S" : "",
 		 s->esmtp && s->auth_user[0] ? "A" : "");
 }

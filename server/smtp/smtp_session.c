@@ -5,7 +5,8 @@
  * case-insensitive), 4.2 (replies, multi-line form), 4.5.3.1.4 (command
  * line length), RFC 2920 (pipelining: every complete line is answered in
  * order, replies are flushed by the host when input runs dry), RFC 2034
- * (enhanced status codes, except in the greeting and EHLO/HELO replies).
+ * (enhanced status codes, except in the greeting and EHLO/HELO replies),
+ * RFC 2033 (LMTP: the same loop; see smtp_lmtp.c).
  * The commands themselves live in smtp_commands.c.
  */
 #include "smtp_internal.h"
@@ -155,7 +156,8 @@ void smtp_session_start(struct smtp_session *s)
 {
 	/* RFC 5321 4.3.1 / 4.2: the greeting names us; RFC 2034 (4): it
 	 * carries no enhanced status code. */
-	smtp_reply(s, 220, NULL, 0, "%s ESMTP Quill", s->hostname);
+	smtp_reply(s, 220, NULL, 0, "%s %s Quill", s->hostname,
+		   s->st.mode == SMTP_MODE_LMTP ? "LMTP" : "ESMTP");
 }
 
 /* One complete command line, terminator removed. */
@@ -178,13 +180,22 @@ static void smtp_command_line(struct smtp_session *s, const char *line,
 		smtp_reply_error(s, 500, "5.5.1", "Command unrecognized");
 		return;
 	}
+	if (!smtp_command_in_mode(s, cmd)) { /* RFC 2033 4.1 */
+		smtp_reply_error(s, 500, "5.5.1", "%s",
+				 s->st.mode == SMTP_MODE_LMTP
+					 ? "This is LMTP: use LHLO"
+					 : "Command unrecognized");
+		return;
+	}
 	if (!(cmd->states & s->state)) {
-		smtp_reply_error(s, 503, "5.5.1", "Bad sequence of commands%s",
-				 s->state == SMTP_ST_GREETED
-					 ? ": send EHLO or HELO first"
-				 : s->state == SMTP_ST_READY
-					 ? ": send MAIL first"
-					 : "");
+		smtp_reply_error(
+			s, 503, "5.5.1", "Bad sequence of commands%s",
+			s->state == SMTP_ST_GREETED
+				? (s->st.mode == SMTP_MODE_LMTP
+					   ? ": send LHLO first"
+					   : ": send EHLO or HELO first")
+			: s->state == SMTP_ST_READY ? ": send MAIL first"
+						    : "");
 		return;
 	}
 	if ((cmd->flags & SMTP_CMD_NO_ARGS) && sp != NULL) {

@@ -28,6 +28,7 @@
 enum smtp_mode {
 	SMTP_MODE_MX,	      /* receiving: port 25 style */
 	SMTP_MODE_SUBMISSION, /* AUTH required before MAIL (RFC 6409 4.3) */
+	SMTP_MODE_LMTP,	      /* RFC 2033: LHLO, one reply per recipient */
 };
 
 /* What the session needs to know of its listener and config. */
@@ -74,6 +75,10 @@ enum smtp_request {
 	SMTP_REQ_DATA_END,   /* the same, then: if smtp_session_message_ok()
 			     * commit it durably, else discard it; resume:
 			     * ok (the message is safe) or a failure */
+	SMTP_REQ_LMTP_RCPT,  /* LMTP, after DATA_END: deliver the message to
+			      * recipient smtp_session_lmtp_index(); resume:
+			      * ok (delivered) or that recipient's failure.
+			      * Raised once per recipient, in RCPT order */
 };
 
 /* The host's answer to a request. With ok, the engine picks the reply;
@@ -150,6 +155,8 @@ const struct smtp_rcpt *smtp_session_pending_rcpt(const struct smtp_session *s);
 struct buf *smtp_session_message(struct smtp_session *s);
 /* SMTP_REQ_DATA_END: the message arrived whole and within the limits. */
 bool smtp_session_message_ok(const struct smtp_session *s);
+/* SMTP_REQ_LMTP_RCPT: which recipient of the envelope, from 0. */
+size_t smtp_session_lmtp_index(const struct smtp_session *s);
 
 bool smtp_session_tls_active(const struct smtp_session *s);
 const char *smtp_session_id(const struct smtp_session *s);

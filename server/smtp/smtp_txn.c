@@ -276,8 +276,10 @@ int smtp_check_data(struct smtp_session *s, const char *args, size_t len)
 	(void)args;
 	(void)len;
 	if (s->state == SMTP_ST_MAIL) {
-		/* RFC 2920 3.2 / RFC 5321 3.3: no valid recipients */
-		smtp_reply_error(s, 554, "5.5.1", "No valid recipients");
+		/* RFC 2920 3.2 / RFC 5321 3.3: no valid recipients; in
+		 * LMTP 503 (RFC 2033 4.2) */
+		smtp_reply_error(s, s->st.mode == SMTP_MODE_LMTP ? 503 : 554,
+				 "5.5.1", "No valid recipients");
 		return -1;
 	}
 	return 0;
@@ -356,8 +358,13 @@ static void remember_failure(struct smtp_txn *t, const struct smtp_answer *a)
 static void resume_data_end(struct smtp_session *s, const struct smtp_answer *a)
 {
 	struct smtp_txn *t = &s->txn;
+	size_t reply_at = buf_len(&s->out);
 	if (!a->ok && !t->failed)
 		remember_failure(t, a);
+	if (s->st.mode == SMTP_MODE_LMTP && smtp_session_message_ok(s)) {
+		smtp_lmtp_start(s); /* one reply per recipient follows */
+		return;
+	}
 	switch (t->data.verdict) {
 	case SMTP_DATA_TOO_BIG: /* RFC 1870 6.3 */
 		smtp_reply(s, 552, "5.3.4", 0,
@@ -381,6 +388,8 @@ static void resume_data_end(struct smtp_session *s, const struct smtp_answer *a)
 				   t->queue_id);
 		break;
 	}
+	if (s->st.mode == SMTP_MODE_LMTP)
+		smtp_lmtp_repeat(s, reply_at);
 	log_info(s->id, "smtp.data queue_id=%s size=%llu verdict=%d ok=%d",
 		 t->queue_id, t->data.size, (int)t->data.verdict,
 		 smtp_session_message_ok(s));
@@ -406,6 +415,9 @@ void smtp_txn_resume(struct smtp_session *s, const struct smtp_answer *a)
 		break;
 	case SMTP_REQ_DATA_END:
 		resume_data_end(s, a);
+		break;
+	case SMTP_REQ_LMTP_RCPT:
+		smtp_lmtp_resume(s, a);
 		break;
 	default:
 		s->request = req; /* not ours: nothing was pending */

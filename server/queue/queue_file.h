@@ -1,0 +1,91 @@
+/*
+ * queue_file.h - a queued message as the runner and `quill queue` see it:
+ * the envelope of its spool file (spool.h, format 1) and the delivery
+ * state kept beside it.
+ *
+ *   <queue>/new/<id>     the spool file (envelope, empty line, message)
+ *   <queue>/state/<id>   what happened to each recipient so far: one
+ *                        record per line, appended and fsync'd
+ *
+ *   done   <i> <time>                        delivered (or found delivered)
+ *   defer  <i> <time> <next> <code> <enh> <text>   temporary failure
+ *   fail   <i> <time> <code> <enh> <text>    permanent failure
+ *   remote <i> <time>                        not ours: waits for relaying
+ *
+ * <i> counts the envelope's recipients from 0; the last record of a
+ * recipient wins; a line without its newline (a crash while appending)
+ * is ignored. No state file means nothing was recorded yet.
+ */
+#ifndef QUILL_SERVER_QUEUE_FILE_H
+#define QUILL_SERVER_QUEUE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "spool.h"
+
+enum queue_rcpt_state {
+	QUEUE_RCPT_PENDING,  /* nothing recorded */
+	QUEUE_RCPT_DONE,     /* delivered */
+	QUEUE_RCPT_DEFERRED, /* failed for now; retried at next_try */
+	QUEUE_RCPT_FAILED,   /* failed for good (bounces: not yet) */
+	QUEUE_RCPT_REMOTE,   /* another domain: waits for outbound relay */
+};
+
+struct queue_rcpt {
+	char *addr;
+	enum queue_rcpt_state state;
+	unsigned attempts; /* temporary failures so far */
+	time_t when;	   /* of the last record */
+	time_t next_try;   /* DEFERRED: not before this */
+	int code;	   /* the last failure's reply */
+	char enhanced[16];
+	char text[200];
+};
+
+struct queue_msg {
+	char id[SPOOL_ID_MAX];
+	time_t arrived;
+	char *from;	 /* "" for the null reverse-path */
+	char *envelope;	 /* the envelope lines as spooled */
+	uint64_t offset; /* the message's first byte in the file */
+	uint64_t size;	 /* message bytes */
+	struct queue_rcpt *rcpt;
+	size_t n_rcpt;
+};
+
+/* The envelope of the spool file at path (no state). 0, or -1 with err. */
+int queue_envelope_read(const char *path, struct queue_msg *m, char *err,
+			size_t errlen);
+/* new/<id> and state/<id> of queue_dir. 0, or -1 with err. */
+int queue_msg_read(const char *queue_dir, const char *id, struct queue_msg *m,
+		   char *err, size_t errlen);
+void queue_msg_free(struct queue_msg *m);
+
+/* Append records (whole lines) to state/<id> and make them durable: the
+ * file fsync'd, and state/ too when the file is new. */
+int queue_state_append(const char *queue_dir, const char *id, const char *lines,
+		       size_t len, char *err, size_t errlen);
+/* Format one record into out (a line with its newline); text is made
+ * safe (no control characters). Returns its length, 0 if it did not fit. */
+size_t queue_state_record(char *out, size_t n, enum queue_rcpt_state st,
+			  size_t i, time_t when, time_t next, int code,
+			  const char *enhanced, const char *text);
+
+/* The message is done with: new/<id> removed and new/ fsync'd, then the
+ * state file. */
+int queue_msg_remove(const char *queue_dir, const char *id, char *err,
+		     size_t errlen);
+/* State files whose message is gone (a crash between the two unlinks of
+ * queue_msg_remove) are removed; returns how many. */
+int queue_state_tidy(const char *queue_dir);
+
+/* The ids in new/, sorted (oldest first: ids start with the time). */
+int queue_list_ids(const char *queue_dir, char ***ids_r, size_t *n_r, char *err,
+		   size_t errlen);
+void queue_ids_free(char **ids, size_t n);
+
+const char *queue_rcpt_state_name(enum queue_rcpt_state st);
+
+#endif
