@@ -144,6 +144,9 @@ static struct smtp_answer data_begin(struct smtp_host *h)
 {
 	char err[512];
 	time_t now = time(NULL);
+	/* a BDAT transaction given up between chunks (RSET, EHLO) left its
+	 * spool file open: it was never acknowledged */
+	spool_abort(&h->spool);
 	h->spool = spool_begin(h->svc->queue_dir, smtp_session_envelope(h->s),
 			       now, h->queue_id, err, sizeof(err));
 	if (h->spool == NULL) {

@@ -91,6 +91,28 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* "rcpt <addr>", then the DSN parameters given with it (RFC 3461 4.1,
+ * 4.2) on a "rcpt-dsn" line of their own. */
+static int write_rcpt(struct buf *b, const struct smtp_rcpt *r)
+{
+	static const char *const words[] = {"NEVER", "SUCCESS", "FAILURE",
+					    "DELAY"};
+	char notify[40] = "";
+	size_t pos = 0;
+	if (buf_printf(b, "rcpt <%s>\n", r->addr) != 0)
+		return -1;
+	if (r->notify == 0 && r->orcpt == NULL)
+		return 0;
+	for (unsigned i = 0; i < 4; i++)
+		if (r->notify & (1u << i))
+			pos += (size_t)snprintf(notify + pos,
+						sizeof(notify) - pos, "%s%s",
+						pos > 0 ? "," : "", words[i]);
+	return buf_printf(b, "rcpt-dsn%s%s%s%s\n", pos > 0 ? " NOTIFY=" : "",
+			  notify, r->orcpt != NULL ? " ORCPT=" : "",
+			  r->orcpt != NULL ? r->orcpt : "");
+}
+
 static int write_envelope(int fd, const struct smtp_envelope *env,
 			  const char *id, time_t now)
 {
@@ -101,11 +123,18 @@ static int write_envelope(int fd, const struct smtp_envelope *env,
 			    "size %llu\nbody %s\nsmtputf8 %d\nhelo %s\n"
 			    "peer %s\ntls %s\n",
 			    id, (long long)now, env->mail_from, env->size,
-			    env->body_8bit ? "8BITMIME" : "7BIT",
+			    env->body_binary ? "BINARYMIME"
+			    : env->body_8bit ? "8BITMIME"
+					     : "7BIT",
 			    env->smtputf8 ? 1 : 0, env->helo, env->peer,
 			    env->tls[0] ? env->tls : "-");
+	if (rc == 0 && env->ret != SMTP_RET_UNSET)
+		rc = buf_printf(&b, "ret %s\n",
+				env->ret == SMTP_RET_FULL ? "FULL" : "HDRS");
+	if (rc == 0 && env->envid != NULL)
+		rc = buf_printf(&b, "envid %s\n", env->envid);
 	for (size_t i = 0; rc == 0 && i < env->n_rcpt; i++)
-		rc = buf_printf(&b, "rcpt <%s>\n", env->rcpt[i].addr);
+		rc = write_rcpt(&b, &env->rcpt[i]);
 	if (rc == 0)
 		rc = buf_append(&b, "\n", 1);
 	if (rc == 0)

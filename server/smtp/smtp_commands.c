@@ -5,7 +5,8 @@
  * function (validates, no side effects) and an act function. Here:
  * EHLO/HELO (RFC 5321 4.1.1.1), RSET (4.1.1.5), NOOP (4.1.1.9), QUIT
  * (4.1.1.10), HELP (4.1.1.8), VRFY (3.5.3), STARTTLS (RFC 3207 section 4),
- * and the table entries of MAIL, RCPT and DATA (smtp_txn.c). EXPN is
+ * and the table entries of MAIL, RCPT and DATA (smtp_txn.c) and BDAT
+ * (smtp_bdat.c). EXPN is
  * answered 502 (RFC 5321 4.2.4) as no mailing lists are configured.
  * In LMTP (RFC 2033 4.1) LHLO takes the place of EHLO, with the same
  * semantics and extensions, and HELO and EHLO do not exist (500).
@@ -56,7 +57,7 @@ static void greet(struct smtp_session *s, const char *args, size_t len,
 static void act_ehlo(struct smtp_session *s, const char *args, size_t len)
 {
 	char size[40] = "SIZE";
-	const char *ext[8];
+	const char *ext[12];
 	size_t n = 0;
 
 	greet(s, args, len, true);
@@ -67,6 +68,9 @@ static void act_ehlo(struct smtp_session *s, const char *args, size_t len)
 	ext[n++] = "8BITMIME";
 	ext[n++] = "ENHANCEDSTATUSCODES";
 	ext[n++] = "SMTPUTF8";
+	ext[n++] = "CHUNKING";	 /* RFC 3030 2 */
+	ext[n++] = "BINARYMIME"; /* RFC 3030 3 */
+	ext[n++] = "DSN";	 /* RFC 3461 4 */
 	if (s->st.starttls_offered && !s->tls_active)
 		ext[n++] = "STARTTLS";
 	smtp_reply(s, 250, NULL, 1, "%s Hello %s [%s]", s->hostname, s->helo,
@@ -174,6 +178,7 @@ static const struct smtp_command smtp_commands[] = {
 	{"RCPT", IN_TXN, 0, smtp_check_rcpt, smtp_act_rcpt},
 	{"DATA", IN_TXN, SMTP_CMD_NO_ARGS | SMTP_CMD_GROUP_END, smtp_check_data,
 	 smtp_act_data},
+	{"BDAT", ANY_STATE, 0, smtp_check_bdat, smtp_act_bdat},
 	{"VRFY", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_vrfy},
 	{"EXPN", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_not_implemented},
 };

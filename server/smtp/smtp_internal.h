@@ -17,6 +17,22 @@ enum smtp_state {
 	SMTP_ST_RCPT = 1u << 3,	   /* at least one recipient accepted */
 	SMTP_ST_DATA = 1u << 4,	   /* reading the message */
 	SMTP_ST_CLOSING = 1u << 5, /* QUIT or 421 sent */
+	SMTP_ST_BDAT = 1u << 6,	   /* reading the octets of a BDAT chunk */
+};
+
+/* BDAT (RFC 3030 2): the chunk being read and the transaction's state. */
+struct smtp_bdat {
+	bool used;		  /* a BDAT was accepted in this transaction */
+	bool begun;		  /* the host opened the spool for it */
+	bool last;		  /* the chunk being read ends the message */
+	bool discard;		  /* read the chunk's octets, keep none */
+	bool prev_cr;		  /* the octet before was a CR */
+	unsigned long long left;  /* octets of this chunk still to read */
+	unsigned long long chunk; /* octets in this chunk */
+	enum smtp_state after;	  /* state once a discarded chunk is read */
+	int code;		  /* the reply for a discarded chunk */
+	char enh[16];
+	char text[128];
 };
 
 /* The mail transaction (RFC 5321 3.3): from MAIL to the end of DATA. */
@@ -32,6 +48,7 @@ struct smtp_txn {
 	int fail_code;
 	char fail_enh[16];
 	char fail_text[128];
+	struct smtp_bdat bdat;
 };
 
 #define SMTP_HELO_MAX 256 /* a domain (255) or an address literal */
@@ -79,6 +96,16 @@ void smtp_act_data(struct smtp_session *s, const char *args, size_t len);
 /* In SMTP_ST_DATA: read message input; raises the DATA requests. */
 void smtp_data_input(struct smtp_session *s);
 void smtp_txn_resume(struct smtp_session *s, const struct smtp_answer *a);
+/* The message is over (DATA's dot or BDAT LAST): hand it to the host. */
+void smtp_txn_message_done(struct smtp_session *s);
+
+/* smtp_bdat.c: BDAT (RFC 3030) */
+int smtp_check_bdat(struct smtp_session *s, const char *args, size_t len);
+void smtp_act_bdat(struct smtp_session *s, const char *args, size_t len);
+/* In SMTP_ST_BDAT: read the chunk's octets; raises the DATA requests. */
+void smtp_bdat_input(struct smtp_session *s);
+/* DATA_BEGIN was answered for a BDAT transaction. */
+void smtp_bdat_begun(struct smtp_session *s, const struct smtp_answer *a);
 void smtp_txn_init(struct smtp_session *s);
 void smtp_txn_free(struct smtp_session *s);
 

@@ -227,6 +227,13 @@ static void smtp_process(struct smtp_session *s)
 				return; /* all input read */
 			continue;
 		}
+		if (s->state == SMTP_ST_BDAT) {
+			smtp_bdat_input(s);
+			if (s->state == SMTP_ST_BDAT &&
+			    s->request == SMTP_REQ_NONE)
+				return; /* the chunk goes on */
+			continue;
+		}
 		switch (buf_line_next(&s->lines, &s->in, &line, &len)) {
 		case BUF_LINE_MORE:
 			return;

@@ -97,15 +97,31 @@ struct smtp_rcpt {
 	char *local;  /* local part, quoting removed: for lookups */
 	char *domain; /* "" for the bare postmaster */
 	bool postmaster;
-	bool routing; /* %-hack, bang path, quoted @ or trailing dot: the
+	bool routing;	 /* %-hack, bang path, quoted @ or trailing dot: the
 		       * forms used to sneak relaying through a local domain */
+	unsigned notify; /* DSN NOTIFY= (RFC 3461 4.1): SMTP_NOTIFY_* bits,
+			  * 0 when not given */
+	char *orcpt;	 /* ORCPT= as "addr-type;xtext" (RFC 3461 4.2), the
+			  * xtext re-encoded; NULL when not given */
 };
+
+/* NOTIFY= values; the same bits as smtp_params.h decodes. */
+#define SMTP_NOTIFY_NEVER   0x1u
+#define SMTP_NOTIFY_SUCCESS 0x2u
+#define SMTP_NOTIFY_FAILURE 0x4u
+#define SMTP_NOTIFY_DELAY   0x8u
+
+/* DSN RET= (RFC 3461 4.3). */
+enum smtp_dsn_ret { SMTP_RET_UNSET, SMTP_RET_FULL, SMTP_RET_HDRS };
 
 /* The mail transaction so far (RFC 5321 3.3). */
 struct smtp_envelope {
 	char *mail_from;	 /* "" for the null reverse-path <> */
 	unsigned long long size; /* SIZE= declared, 0 if not */
 	bool body_8bit;		 /* BODY=8BITMIME (RFC 6152) */
+	bool body_binary;	 /* BODY=BINARYMIME (RFC 3030 3) */
+	enum smtp_dsn_ret ret;	 /* RET= (RFC 3461 4.3) */
+	char *envid;		 /* ENVID= as xtext (RFC 3461 4.4), or NULL */
 	bool smtputf8;		 /* SMTPUTF8 (RFC 6531) */
 	struct smtp_rcpt *rcpt;
 	size_t n_rcpt;

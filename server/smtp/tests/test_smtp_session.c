@@ -89,6 +89,9 @@ START_TEST(ehlo_lists_extensions)
 	       "250-8BITMIME\r\n"
 	       "250-ENHANCEDSTATUSCODES\r\n"
 	       "250-SMTPUTF8\r\n"
+	       "250-CHUNKING\r\n"
+	       "250-BINARYMIME\r\n"
+	       "250-DSN\r\n"
 	       "250 STARTTLS\r\n");
 	st.starttls_offered = false;
 	st.message_max = 0;
@@ -98,7 +101,10 @@ START_TEST(ehlo_lists_extensions)
 	       "250-SIZE\r\n"
 	       "250-8BITMIME\r\n"
 	       "250-ENHANCEDSTATUSCODES\r\n"
-	       "250 SMTPUTF8\r\n");
+	       "250-SMTPUTF8\r\n"
+	       "250-CHUNKING\r\n"
+	       "250-BINARYMIME\r\n"
+	       "250 DSN\r\n");
 }
 END_TEST
 
@@ -139,7 +145,7 @@ START_TEST(noop_rset_help_quit)
 	ck_run(&st, "HELP\r\n",
 	       "214-2.0.0 Commands: EHLO HELO STARTTLS RSET NOOP HELP QUIT "
 	       "MAIL "
-	       "RCPT DATA VRFY\r\n"
+	       "RCPT DATA BDAT VRFY\r\n"
 	       "214 2.0.0 See RFC 5321; end of HELP\r\n");
 	ck_run(&st, "HELP noop\r\nHELP EXPN\r\n",
 	       "214 2.0.0 NOOP is supported\r\n"
@@ -204,7 +210,10 @@ START_TEST(starttls_flow)
 			 "250-SIZE 52428800\r\n"
 			 "250-8BITMIME\r\n"
 			 "250-ENHANCEDSTATUSCODES\r\n"
-			 "250 SMTPUTF8\r\n"
+			 "250-SMTPUTF8\r\n"
+			 "250-CHUNKING\r\n"
+			 "250-BINARYMIME\r\n"
+			 "250 DSN\r\n"
 			 "503 5.5.1 TLS already active\r\n");
 	free(out);
 	smtp_session_free(&s);
@@ -217,7 +226,8 @@ START_TEST(starttls_refusals)
 	ck_run(&st, "EHLO c.example\r\nSTARTTLS now\r\n",
 	       "250-mx.example.test Hello c.example [192.0.2.7]\r\n"
 	       "250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n"
-	       "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 STARTTLS\r\n"
+	       "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n"
+	       "250-BINARYMIME\r\n250-DSN\r\n250 STARTTLS\r\n"
 	       "501 5.5.4 Syntax error: STARTTLS takes no parameters\r\n");
 	st.starttls_offered = false;
 	ck_run(&st, "HELO c.example\r\nSTARTTLS\r\n",
