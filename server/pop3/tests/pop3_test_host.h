@@ -194,7 +194,8 @@ static inline void th_serve(struct test_host *h, struct pop3_session *s)
 			break;
 		case POP3_REQ_UPDATE:
 			uids = pop3_session_deleted_uids(s, &n);
-			memcpy(h->removed, uids, n * sizeof(*uids));
+			if (n > 0)
+				memcpy(h->removed, uids, n * sizeof(*uids));
 			h->n_removed = n;
 			h->updated = true;
 			break;
