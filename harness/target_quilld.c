@@ -6,10 +6,14 @@
  * listener is bound then: server/main.c print_banner), and at the end
  * stops it with SIGTERM (SIGKILL after a bounded wait) and removes the
  * directory. quilld's --dev defaults make the users alice and bob and a
- * self-signed certificate for localhost; $QUILL_HARNESS_QUILLD_CONFIG
- * names more YAML for its config. Its reset (before each scenario
- * tagged "fresh") stops quilld, empties every user's mail and starts it
- * again on the same ports.
+ * self-signed certificate for localhost; the config file leaves plaintext
+ * AUTH off before TLS (as any configured quilld; POP3's own
+ * pop3.cleartext_auth allows USER/PASS from loopback), offers AUTH on the
+ * smtp service too (so that AUTH inside an unauthenticated transaction
+ * can be tried) and sets a low limits.max_per_ip for the scenario that
+ * crosses it; $QUILL_HARNESS_QUILLD_CONFIG names more YAML for its
+ * config. Its reset (before each scenario tagged "fresh") stops quilld,
+ * empties every user's mail and starts it again on the same ports.
  */
 #include "target_internal.h"
 
@@ -34,8 +38,11 @@
 #include "buf.h"
 #include "net.h"
 
-#define BANNER_MAX  65536
-#define STOP_WAIT_S 20
+#define BANNER_MAX 65536
+/* limits.max_per_ip: above what the parallel scenarios hold at once; the
+ * scenario that crosses it is tagged fresh (it runs alone) */
+#define TARGET_QUILLD_MAX_PER_IP 10
+#define STOP_WAIT_S		 20
 
 static const char *const quilld_caps[] = {"smtp",
 					  "smtp.ehlo",
@@ -46,11 +53,18 @@ static const char *const quilld_caps[] = {"smtp",
 					  "smtp.size",
 					  "smtp.8bitmime",
 					  "smtp.smtputf8",
+					  "smtp.auth",
+					  "smtp.auth.plain",
+					  "smtp.auth.login",
+					  "smtp.auth.scram-sha-256",
+					  "smtp.auth.on-smtp",
+					  "smtp.max-per-ip",
+					  "submission",
+					  "submissions",
+					  "submission.sender-check",
 					  "smtp.chunking",
 					  "smtp.binarymime",
 					  "smtp.dsn",
-					  "submission",
-					  "submissions",
 					  "pop3",
 					  "pop3.capa",
 					  "pop3.stls",
@@ -217,8 +231,10 @@ static int write_config(struct target *t, const char *path, char *err,
 	}
 	fprintf(f,
 		"state_dir: \"%s/var\"\nhostname: mx.example.test\n"
-		"domain: example.test\nlog:\n  level: info\nlisteners:\n",
-		t->tmpdir);
+		"domain: example.test\nlog:\n  level: info\n"
+		"limits:\n  max_per_ip: %u\nauth:\n  smtp_listeners: true\n"
+		"listeners:\n",
+		t->tmpdir, TARGET_QUILLD_MAX_PER_IP);
 	for (size_t i = 0; i < t->n_services; i++) {
 		const struct target_service *s = &t->services[i];
 		bool smtp = strcmp(s->name, "smtp") == 0;

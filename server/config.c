@@ -52,6 +52,13 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	c->idle_timeout = 300;
 	c->shutdown_grace = 10;
 	c->max_connections = 1000;
+	c->max_per_ip = 100;
+	/* loopback only: plaintext logins cannot be sniffed (a file turns
+	 * this off unless it says otherwise: config_load) */
+	c->auth_plaintext_without_tls = true;
+	c->auth_failure_delay_ms = 1000;
+	c->submission_sender_check = true;
+	c->submission_add_headers = true;
 	c->smtp_line_max = 512;
 	c->smtp_data_line_max = 1000;
 	c->smtp_message_max = 50ULL * 1024 * 1024;
@@ -236,9 +243,9 @@ static int load_users(struct loader *ld, const struct ytree_node *root,
 static int load_limits(struct loader *ld, const struct ytree_node *root,
 		       struct quilld_config *c)
 {
-	static const char *const keys[] = {"idle_timeout", "shutdown_grace",
-					   "max_connections", "pool_threads",
-					   NULL};
+	static const char *const keys[] = {"idle_timeout",    "shutdown_grace",
+					   "max_connections", "max_per_ip",
+					   "pool_threads",    NULL};
 	const struct ytree_node *m;
 	if (section(ld, root, "limits", keys, &m) != 0 ||
 	    get_uint(ld, m, "limits", "idle_timeout", 1, 86400,
@@ -247,6 +254,8 @@ static int load_limits(struct loader *ld, const struct ytree_node *root,
 		     &c->shutdown_grace) != 0 ||
 	    get_uint(ld, m, "limits", "max_connections", 1, 1000000,
 		     &c->max_connections) != 0 ||
+	    get_uint(ld, m, "limits", "max_per_ip", 1, 1000000,
+		     &c->max_per_ip) != 0 ||
 	    get_uint(ld, m, "limits", "pool_threads", 1, 64,
 		     &c->pool_threads) != 0)
 		return -1;
@@ -309,6 +318,33 @@ static int load_pop3(struct loader *ld, const struct ytree_node *root,
 		return -1;
 	c->pop3_cleartext = (enum config_cleartext)ct;
 	return 0;
+}
+
+/* auth: SMTP AUTH (RFC 4954); submission: RFC 6409 policy */
+static int load_auth(struct loader *ld, const struct ytree_node *root,
+		     struct quilld_config *c)
+{
+	static const char *const auth_keys[] = {"plaintext_without_tls",
+						"smtp_listeners",
+						"failure_delay_ms", NULL};
+	static const char *const sub_keys[] = {"sender_check", "add_headers",
+					       NULL};
+	const struct ytree_node *m, *sub;
+	return section(ld, root, "auth", auth_keys, &m) ||
+			       get_bool(ld, m, "auth", "plaintext_without_tls",
+					&c->auth_plaintext_without_tls) ||
+			       get_bool(ld, m, "auth", "smtp_listeners",
+					&c->auth_smtp_listeners) ||
+			       get_uint(ld, m, "auth", "failure_delay_ms", 0,
+					60000, &c->auth_failure_delay_ms) ||
+			       section(ld, root, "submission", sub_keys,
+				       &sub) ||
+			       get_bool(ld, sub, "submission", "sender_check",
+					&c->submission_sender_check) ||
+			       get_bool(ld, sub, "submission", "add_headers",
+					&c->submission_add_headers)
+		       ? -1
+		       : 0;
 }
 
 static int load_queue(struct loader *ld, const struct ytree_node *root,
@@ -388,16 +424,18 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"state_dir", "hostname",  "domain", "run_as", "log",
-		"tls",	     "users",	  "limits", "smtp",   "pop3",
-		"queue",     "listeners", NULL};
+		"state_dir", "hostname", "domain",     "run_as",    "log",
+		"tls",	     "users",	 "limits",     "smtp",	    "pop3",
+		"queue",     "auth",	 "submission", "listeners", NULL};
 	char state_dir[CONFIG_PATH_MAX] = "";
 	if (ytree_check_keys(ld->t, root, "", keys, ld->err) != 0 ||
 	    get_string(ld, root, "", "state_dir", state_dir,
 		       sizeof(state_dir)) != 0)
 		return -1;
-	if (state_dir[0] != '\0') /* the paths that derive from it follow */
+	if (state_dir[0] != '\0') { /* the paths that derive from it */
 		config_defaults(c, state_dir);
+		c->auth_plaintext_without_tls = false; /* as config_load */
+	}
 	return get_string(ld, root, "", "hostname", c->hostname,
 			  sizeof(c->hostname)) ||
 			       get_string(ld, root, "", "domain", c->domain,
@@ -410,6 +448,7 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 			       load_smtp(ld, root, c) ||
 			       load_pop3(ld, root, c) ||
 			       load_queue(ld, root, c) ||
+			       load_auth(ld, root, c) ||
 			       load_listeners(ld, root, c)
 		       ? -1
 		       : 0;
@@ -423,6 +462,9 @@ int config_load(struct quilld_config *c, const char *path, char *err,
 	int rc = -1;
 
 	config_defaults(c, "var");
+	/* RFC 4954 4, RFC 8314: a configured server may listen beyond
+	 * loopback, so plaintext logins need TLS unless the file says so */
+	c->auth_plaintext_without_tls = false;
 	if (t != NULL) {
 		struct loader ld = {.t = t, .err = &yerr};
 		const struct ytree_node *root = ytree_root(t);

@@ -60,6 +60,14 @@ struct quilld_config {
 	unsigned idle_timeout;	 /* seconds; RFC 5321 4.5.3.2.7: 5 min */
 	unsigned shutdown_grace; /* seconds to let sessions end on SIGTERM */
 	unsigned max_connections;
+	unsigned max_per_ip; /* connections from one address; 421 beyond */
+
+	/* SMTP AUTH (RFC 4954) and submission policy (RFC 6409) */
+	bool auth_plaintext_without_tls; /* PLAIN/LOGIN before TLS */
+	bool auth_smtp_listeners;	 /* offer AUTH on smtp listeners too */
+	unsigned auth_failure_delay_ms;	 /* before 535 5.7.8 */
+	bool submission_sender_check;	 /* MAIL FROM: the user's address */
+	bool submission_add_headers;	 /* missing Date, Message-ID */
 
 	unsigned smtp_line_max;		     /* RFC 5321 4.5.3.1.4: 512 */
 	unsigned smtp_data_line_max;	     /* 4.5.3.1.6: 1000 */

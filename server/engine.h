@@ -26,8 +26,8 @@ struct host_services {
 	const struct quilld_config *cfg;
 	struct passwd_db *users; /* NULL if the passwd-file did not load */
 	struct pool *pool;
-	struct event_base *base;     /* the loop, for an engine's timers */
 	struct queue_runner *runner; /* local delivery of what is queued */
+	struct event_base *base;     /* the loop, for an engine's timers */
 	char queue_dir[CONFIG_PATH_MAX + 8];
 };
 
@@ -56,6 +56,10 @@ struct engine_ops {
 	 * without touching the session. */
 	void (*destroy)(void **session);
 	void (*start)(void *session);
+	/* Instead of start when the peer has too many connections: greet
+	 * with the refusal and ask to be closed (SMTP: 421 4.7.0, RFC 5321
+	 * 3.8). NULL: the host closes without a word. */
+	void (*refuse)(void *session);
 	size_t (*feed)(void *session, const void *data, size_t len);
 	struct buf *(*output)(void *session);
 	enum engine_request (*request)(const void *session);

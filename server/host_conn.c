@@ -1,8 +1,9 @@
 /*
  * host_conn.c - one connection's life in the host (see host.h).
  *
- * accept → (implicit TLS: handshake) → engine start → read, feed, write
- * replies → requests: SERVE (the engine's own, e.g. spool a message; may
+ * accept → (implicit TLS: handshake) → engine start (or, for a peer
+ * over limits.max_per_ip, the engine's refusal: 421, RFC 5321 3.8) →
+ * read, feed, write replies → requests: SERVE (the engine's own, e.g. spool a message; may
  * finish later on the pool, reading pauses meanwhile), STARTTLS (write the
  * 220, drop all buffered plaintext, hand the socket to an OpenSSL
  * bufferevent: RFC 3207 section 4.2) or CLOSE (write what is left, then
@@ -38,6 +39,7 @@ struct conn {
 	int tls;	 /* bev is an OpenSSL bufferevent */
 	int handshaking; /* TLS handshake not finished yet */
 	int started;	 /* engine greeting sent */
+	int refused;	 /* over limits.max_per_ip: refuse, not greet */
 	int closing;
 	int throttled; /* reading paused: replies not being read */
 	int pending;   /* a request is being served off the loop */
@@ -260,6 +262,16 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* The greeting, or the refusal of a peer over its connection limit. */
+static void conn_greet(struct conn *c)
+{
+	c->started = 1;
+	if (c->refused)
+		c->ops->refuse(c->session);
+	else
+		c->ops->start(c->session);
+}
+
 static void conn_tls_connected(struct conn *c)
 {
 	char desc[160];
@@ -267,8 +279,7 @@ static void conn_tls_connected(struct conn *c)
 	c->handshaking = 0;
 	log_info(c->id, "tls.established %s", desc);
 	if (!c->started) { /* implicit TLS: the greeting comes now */
-		c->started = 1;
-		c->ops->start(c->session);
+		conn_greet(c);
 	} else {
 		c->ops->tls_done(c->session, true, desc);
 	}
@@ -370,12 +381,23 @@ static struct conn *conn_new(struct host *h, const struct host_socket *hs,
 	return c;
 }
 
+/* Connections from peer now open. */
+static unsigned conns_from(const struct host *h, const char *peer)
+{
+	unsigned n = 0;
+	for (const struct conn *c = h->conns; c != NULL; c = c->next)
+		if (strcmp(c->peer, peer) == 0)
+			n++;
+	return n;
+}
+
 void host_conn_accept(struct host_socket *hs, evutil_socket_t fd,
 		      const struct sockaddr *sa)
 {
 	struct host *h = hs->h;
 	char peer[64];
 	host_addr_string(sa, peer, sizeof(peer));
+	unsigned from_peer = conns_from(h, peer);
 	if (h->stopping || h->n_conns >= h->cfg.max_connections) {
 		log_warn(NULL,
 			 "connection_refused peer=%s listener=%s reason=%s",
@@ -390,6 +412,21 @@ void host_conn_accept(struct host_socket *hs, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
+	if (from_peer >= h->cfg.max_per_ip) {
+		log_warn(c->id,
+			 "connection_refused peer=%s listener=%s "
+			 "reason=max_per_ip connections=%u",
+			 peer, hs->conf.name, from_peer);
+		c->refused = 1;
+		if (c->ops->refuse == NULL) {
+			c->ops->destroy(&c->session);
+			bufferevent_free(c->bev);
+			if (!c->tls)
+				evutil_closesocket(fd);
+			free(c);
+			return;
+		}
+	}
 	c->next = h->conns;
 	if (h->conns != NULL)
 		h->conns->prev = c;
@@ -399,9 +436,9 @@ void host_conn_accept(struct host_socket *hs, evutil_socket_t fd,
 		 c->l.name, config_tls_name(c->l.tls));
 	conn_set_bev(c, c->bev);
 	if (!c->tls) {
-		c->started = 1;
-		c->ops->start(c->session);
+		conn_greet(c);
 		conn_flush(c);
+		conn_request(c); /* a refusal closes once it is written */
 	}
 }
 

@@ -54,7 +54,9 @@ static int make_dev_users(const struct quilld_config *cfg)
 	if (access(cfg->passwd_file, F_OK) == 0)
 		return 0;
 	for (size_t i = 0; i < 2; i++) {
-		if (passwd_hash("SHA512-CRYPT", users[i][1], hash,
+		/* {SCRAM-SHA-256} serves SCRAM and still verifies PLAIN and
+		 * LOGIN passwords (lib/passwd.h) */
+		if (passwd_hash("SCRAM-SHA-256", users[i][1], hash,
 				sizeof(hash)) != 0 ||
 		    passwd_file_add(cfg->passwd_file, users[i][0], hash, NULL,
 				    &perr) != 0) {

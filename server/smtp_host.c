@@ -3,12 +3,14 @@
  * calls, and the answers to the engine's requests.
  *
  * RCPT: who may receive mail here (RFC 5321 4.5.1 postmaster; local users
- * from the passwd-file; everything else is relaying, refused with 550 5.7.1
- * until authenticated relaying exists). DATA: the message goes into a
- * spool file as it arrives; at its end the file is committed (fsync, rename,
- * directory fsync) on the thread pool, and only then is the engine told to
- * say 250. LMTP sessions (RFC 2033) go to lmtp_host.c for recipients
- * and per-recipient delivery.
+ * from the passwd-file; any other domain is relaying: accepted and queued
+ * for a session that authenticated (RFC 6409, RFC 4954), else refused with
+ * 550 5.7.1). DATA: the message goes into a spool file as it arrives; at
+ * its end the file is committed (fsync, rename, directory fsync) on the
+ * thread pool, and only then is the engine told to say 250. AUTH: the
+ * user's credentials are checked on the pool (auth_job.h); a failed login
+ * is answered only after auth.failure_delay_ms, on a timer. LMTP sessions
+ * (RFC 2033) go to lmtp_host.c for recipients and per-recipient delivery.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <event2/event.h>
+
+#include "auth_job.h"
 #include "engine.h"
 #include "lmtp_host.h"
 #include "log.h"
@@ -32,8 +37,11 @@ struct smtp_host {
 	struct spool_msg *spool;
 	char queue_id[SPOOL_ID_MAX];
 	char date[64]; /* of the message being received, for Received */
-	struct commit_job *job; /* a commit under way on the pool */
-	struct lmtp_host *lmtp; /* LMTP listener only */
+	struct commit_job *job;	 /* a commit under way on the pool */
+	struct lmtp_host *lmtp;	 /* LMTP listener only */
+	struct auth_job *auth;	 /* credentials being checked */
+	struct event *delay;	 /* the failed-login delay */
+	struct engine_call call; /* for auth and delay */
 };
 
 /* A commit on the pool. It owns the spool file; the session may be gone
@@ -71,6 +79,12 @@ static void *smtp_create(struct host_services *svc,
 	st.message_max = cfg->smtp_message_max;
 	st.max_recipients = cfg->smtp_max_recipients;
 	st.max_errors = cfg->smtp_max_errors;
+	st.auth_offered = l->proto == PROTO_SUBMISSION ||
+			  (l->proto == PROTO_SMTP && cfg->auth_smtp_listeners);
+	st.auth_plaintext = cfg->auth_plaintext_without_tls;
+	st.domain = cfg->domain;
+	st.sender_check = cfg->submission_sender_check;
+	st.add_headers = cfg->submission_add_headers;
 	h->svc = svc;
 	snprintf(h->id, sizeof(h->id), "%s", id);
 	h->s = smtp_session_new(&st, peer, id);
@@ -90,7 +104,10 @@ static void smtp_destroy(void **session)
 	if (h == NULL)
 		return;
 	if (h->job != NULL)
-		h->job->h = NULL; /* the commit finishes without us */
+		h->job->h = NULL;  /* the commit finishes without us */
+	auth_job_cancel(&h->auth); /* it frees the exchange itself */
+	if (h->delay != NULL)
+		event_free(h->delay);
 	spool_abort(&h->spool);
 	lmtp_host_free(&h->lmtp);
 	smtp_session_free(&h->s);
@@ -104,17 +121,22 @@ static bool is_local_domain(const struct quilld_config *cfg, const char *d)
 	       strcasecmp(d, cfg->hostname) == 0;
 }
 
-/* RCPT: postmaster always (RFC 5321 4.5.1), local users, no relaying. */
+/* RCPT: postmaster always (RFC 5321 4.5.1), local users; other domains
+ * only for a user who authenticated (relaying: the message is queued). */
 static struct smtp_answer judge_rcpt(struct smtp_host *h)
 {
 	const struct smtp_rcpt *r = smtp_session_pending_rcpt(h->s);
 	const struct quilld_config *cfg = h->svc->cfg;
+	const char *user = smtp_session_auth_user(h->s);
 	struct smtp_answer a = {.ok = true};
 	if (h->lmtp != NULL)
 		return lmtp_host_judge_rcpt(h->svc, r);
 	bool local = r->domain[0] == '\0' || is_local_domain(cfg, r->domain);
-	if (!local || r->routing) {
-		/* routing syntax in a local address asks us to relay */
+	if (!local && !r->routing && user[0] != '\0') {
+		log_info(h->id, "smtp.relay user=%s to=<%s>", user, r->addr);
+	} else if (!local || r->routing) {
+		/* routing syntax in a local address asks us to relay; an
+		 * address literal, ours or not, is never a local domain */
 		a = (struct smtp_answer){.code = 550,
 					 .enhanced = "5.7.1",
 					 .text = "Relaying denied"};
@@ -241,6 +263,64 @@ static enum engine_serve data_end(struct smtp_host *h,
 	return ENGINE_PENDING;
 }
 
+/* The credentials were applied on the pool: give the exchange back. */
+static void auth_done(void *arg, struct sasl_server *sasl, int rc)
+{
+	struct smtp_host *h = arg;
+	struct smtp_answer a = {.ok = rc == 0, .sasl = sasl};
+	h->auth = NULL;
+	smtp_session_resume(h->s, &a);
+	h->call.resumed(h->call.arg);
+}
+
+static enum engine_serve auth_credentials(struct smtp_host *h,
+					  const struct engine_call *c)
+{
+	struct sasl_server *sasl = smtp_session_auth_take(h->s);
+	struct passwd_options opt = {
+		.allow_plain = h->svc->cfg->allow_plain_passwords};
+	if (sasl != NULL)
+		h->auth = auth_job_start(h->svc->pool, h->svc->users, &opt,
+					 sasl, auth_done, h);
+	if (h->auth == NULL) {
+		struct smtp_answer a = {.ok = false, .sasl = sasl};
+		log_error(h->id, "auth.job_failed");
+		smtp_session_resume(h->s, &a);
+		return ENGINE_SERVED;
+	}
+	h->call = *c;
+	return ENGINE_PENDING;
+}
+
+static void delay_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_host *h = arg;
+	struct smtp_answer a = {.ok = true};
+	(void)fd;
+	(void)what;
+	smtp_session_resume(h->s, &a);
+	h->call.resumed(h->call.arg);
+}
+
+/* RFC 4954 and DESIGN.md "Bad input": a failed login is answered late,
+ * on a timer, so that guessing is slow and the loop never sleeps. */
+static enum engine_serve auth_delay(struct smtp_host *h,
+				    const struct engine_call *c)
+{
+	unsigned ms = h->svc->cfg->auth_failure_delay_ms;
+	struct timeval tv = {.tv_sec = ms / 1000,
+			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	if (ms > 0 && h->delay == NULL)
+		h->delay = evtimer_new(h->svc->base, delay_done, h);
+	if (ms == 0 || h->delay == NULL || evtimer_add(h->delay, &tv) != 0) {
+		struct smtp_answer a = {.ok = true};
+		smtp_session_resume(h->s, &a);
+		return ENGINE_SERVED;
+	}
+	h->call = *c;
+	return ENGINE_PENDING;
+}
+
 static enum engine_serve smtp_serve(void *session, const struct engine_call *c)
 {
 	struct smtp_host *h = session;
@@ -257,6 +337,10 @@ static enum engine_serve smtp_serve(void *session, const struct engine_call *c)
 		break;
 	case SMTP_REQ_DATA_END:
 		return data_end(h, c);
+	case SMTP_REQ_AUTH_CREDENTIALS:
+		return auth_credentials(h, c);
+	case SMTP_REQ_AUTH_DELAY:
+		return auth_delay(h, c);
 	case SMTP_REQ_LMTP_RCPT:
 		return lmtp_host_serve(h->lmtp, h->svc, c);
 	default:
@@ -280,6 +364,8 @@ static enum engine_request smtp_request(const void *session)
 	case SMTP_REQ_DATA_BEGIN:
 	case SMTP_REQ_DATA_CHUNK:
 	case SMTP_REQ_DATA_END:
+	case SMTP_REQ_AUTH_CREDENTIALS:
+	case SMTP_REQ_AUTH_DELAY:
 	case SMTP_REQ_LMTP_RCPT:
 		break;
 	}
@@ -289,6 +375,11 @@ static enum engine_request smtp_request(const void *session)
 static void smtp_start(void *session)
 {
 	smtp_session_start(((struct smtp_host *)session)->s);
+}
+
+static void smtp_refuse(void *session)
+{
+	smtp_session_refuse(((struct smtp_host *)session)->s);
 }
 
 static size_t smtp_feed(void *session, const void *data, size_t len)
@@ -321,6 +412,7 @@ const struct engine_ops smtp_engine_ops = {
 	.create = smtp_create,
 	.destroy = smtp_destroy,
 	.start = smtp_start,
+	.refuse = smtp_refuse,
 	.feed = smtp_feed,
 	.output = smtp_output,
 	.request = smtp_request,

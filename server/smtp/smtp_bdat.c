@@ -115,6 +115,8 @@ void smtp_bdat_begun(struct smtp_session *s, const struct smtp_answer *a)
 	}
 	snprintf(t->queue_id, sizeof(t->queue_id), "%s",
 		 a->queue_id != NULL ? a->queue_id : "");
+	snprintf(t->date, sizeof(t->date), "%s",
+		 a->date != NULL ? a->date : "");
 	/* the data reader is unused, but its size and verdict count */
 	smtp_data_init(&t->data, s->st.data_line_max, s->st.message_max,
 		       s->st.bare_lf_accept);
@@ -127,6 +129,7 @@ void smtp_bdat_begun(struct smtp_session *s, const struct smtp_answer *a)
 		snprintf(t->fail_enh, sizeof(t->fail_enh), "4.3.0");
 		snprintf(t->fail_text, sizeof(t->fail_text), "Out of memory");
 	}
+	smtp_submit_begin(s); /* RFC 6409 8.2, 8.3 */
 	s->state = SMTP_ST_BDAT;
 }
 
@@ -190,6 +193,7 @@ static void chunk_done(struct smtp_session *s)
 		if (!t->env.body_binary && b->prev_cr &&
 		    t->data.verdict == SMTP_DATA_OK && !s->st.bare_lf_accept)
 			t->data.verdict = SMTP_DATA_BARE; /* ends in CR */
+		smtp_submit_scan(s, true);
 		smtp_txn_message_done(s);
 		return;
 	}
@@ -215,13 +219,22 @@ void smtp_bdat_input(struct smtp_session *s)
 	struct smtp_bdat *b = &t->bdat;
 	while (b->left > 0 && buf_len(&s->in) > 0) {
 		size_t n = buf_len(&s->in);
+		size_t held = buf_len(&t->msg);
 		if ((unsigned long long)n > b->left)
 			n = (size_t)b->left;
+		/* the host gets the message in chunk_size pieces, however
+		 * the octets arrived (what it holds then is deterministic) */
+		if (!b->discard && held < s->st.chunk_size &&
+		    n > s->st.chunk_size - held)
+			n = s->st.chunk_size - held;
 		if (!b->discard)
 			take(s, (const unsigned char *)buf_data(&s->in), n);
 		buf_consume(&s->in, n);
 		b->left -= n;
+		if (!b->discard)
+			smtp_submit_scan(s, false);
 		if (!b->discard && buf_len(&t->msg) >= s->st.chunk_size) {
+			smtp_submit_flushed(s);
 			s->request = SMTP_REQ_DATA_CHUNK;
 			return;
 		}

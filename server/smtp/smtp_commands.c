@@ -5,8 +5,8 @@
  * function (validates, no side effects) and an act function. Here:
  * EHLO/HELO (RFC 5321 4.1.1.1), RSET (4.1.1.5), NOOP (4.1.1.9), QUIT
  * (4.1.1.10), HELP (4.1.1.8), VRFY (3.5.3), STARTTLS (RFC 3207 section 4),
- * and the table entries of MAIL, RCPT and DATA (smtp_txn.c) and BDAT
- * (smtp_bdat.c). EXPN is
+ * and the table entries of MAIL, RCPT and DATA (smtp_txn.c), BDAT
+ * (smtp_bdat.c) and AUTH (RFC 4954, smtp_auth.c). EXPN is
  * answered 502 (RFC 5321 4.2.4) as no mailing lists are configured.
  * In LMTP (RFC 2033 4.1) LHLO takes the place of EHLO, with the same
  * semantics and extensions, and HELO and EHLO do not exist (500).
@@ -56,7 +56,8 @@ static void greet(struct smtp_session *s, const char *args, size_t len,
 
 static void act_ehlo(struct smtp_session *s, const char *args, size_t len)
 {
-	char size[40] = "SIZE";
+	char size[40] = "SIZE", auth[128] = "AUTH";
+	const char *const *mechs;
 	const char *ext[12];
 	size_t n = 0;
 
@@ -73,6 +74,14 @@ static void act_ehlo(struct smtp_session *s, const char *args, size_t len)
 	ext[n++] = "DSN";	 /* RFC 3461 4 */
 	if (s->st.starttls_offered && !s->tls_active)
 		ext[n++] = "STARTTLS";
+	if (smtp_auth_available(s, &mechs)) { /* RFC 4954 3 */
+		for (size_t i = 0; mechs[i] != NULL; i++) {
+			size_t used = strlen(auth);
+			snprintf(auth + used, sizeof(auth) - used, " %s",
+				 mechs[i]);
+		}
+		ext[n++] = auth;
+	}
 	smtp_reply(s, 250, NULL, 1, "%s Hello %s [%s]", s->hostname, s->helo,
 		   s->peer);
 	for (size_t i = 0; i < n; i++)
@@ -179,6 +188,7 @@ static const struct smtp_command smtp_commands[] = {
 	{"DATA", IN_TXN, SMTP_CMD_NO_ARGS | SMTP_CMD_GROUP_END, smtp_check_data,
 	 smtp_act_data},
 	{"BDAT", ANY_STATE, 0, smtp_check_bdat, smtp_act_bdat},
+	{"AUTH", SMTP_ST_READY | IN_TXN, 0, smtp_check_auth, smtp_act_auth},
 	{"VRFY", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_vrfy},
 	{"EXPN", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_not_implemented},
 };
@@ -218,13 +228,16 @@ static void act_help(struct smtp_session *s, const char *args, size_t len)
 		smtp_reply(s, 214, "2.0.0", 0, "%s is supported", cmd->name);
 		return;
 	}
+	const char *const *mechs;
 	char list[256] = "";
 	size_t pos = 0;
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		if (smtp_commands[i].act == act_not_implemented ||
 		    !smtp_command_in_mode(s, &smtp_commands[i]) ||
 		    (smtp_commands[i].act == act_starttls &&
-		     (!s->st.starttls_offered || s->tls_active)))
+		     (!s->st.starttls_offered || s->tls_active)) ||
+		    (smtp_commands[i].act == smtp_act_auth &&
+		     !smtp_auth_available(s, &mechs)))
 			continue;
 		int w = snprintf(list + pos, sizeof(list) - pos, "%s%s",
 				 pos > 0 ? " " : "", smtp_commands[i].name);

@@ -7,6 +7,7 @@
 #define QUILL_SMTP_INTERNAL_H
 
 #include "smtp_data.h"
+#include "smtp_path.h"
 #include "smtp_session.h"
 
 /* Session states; a command lists the states it is allowed in. */
@@ -18,6 +19,27 @@ enum smtp_state {
 	SMTP_ST_DATA = 1u << 4,	   /* reading the message */
 	SMTP_ST_CLOSING = 1u << 5, /* QUIT or 421 sent */
 	SMTP_ST_BDAT = 1u << 6,	   /* reading the octets of a BDAT chunk */
+	SMTP_ST_AUTH = 1u << 7,	   /* in an AUTH exchange: lines are SASL */
+};
+
+/* Adding Date and Message-ID to a submitted message (RFC 6409 8.2, 8.3),
+ * smtp_submit.c. The header section is scanned as it passes through the
+ * message buffer; the fields go at its top while the buffer still holds
+ * all of it, else where it ends. */
+struct smtp_hdrfix {
+	bool active;	/* this message gets the missing fields */
+	bool done;	/* the header section ended: decided */
+	bool flushed;	/* part of the header went to the host already */
+	bool continued; /* the line before was a header field */
+	bool saw_date, saw_msgid;
+	size_t top;  /* where the client's message starts in the buffer */
+	size_t scan; /* bytes of the buffer scanned */
+	/* BDAT chunks split lines anywhere: a line that began before the
+	 * buffer went to the host. Its field name, so far, is in head; skip
+	 * says it was judged already and only its end is looked for. */
+	bool split, skip;
+	unsigned char head[32];
+	size_t head_len;
 };
 
 /* BDAT (RFC 3030 2): the chunk being read and the transaction's state. */
@@ -49,6 +71,15 @@ struct smtp_txn {
 	char fail_enh[16];
 	char fail_text[128];
 	struct smtp_bdat bdat;
+	char date[64]; /* of the message, from the host */
+	struct smtp_hdrfix fix;
+};
+
+/* A reply kept back, e.g. 535 during the failure delay. */
+struct smtp_held_reply {
+	int code;
+	char enh[16];
+	char text[128];
 };
 
 #define SMTP_HELO_MAX 256 /* a domain (255) or an address literal */
@@ -56,6 +87,7 @@ struct smtp_txn {
 struct smtp_session {
 	struct smtp_settings st;
 	char hostname[256];
+	char domain[256];
 	char peer[64];
 	char id[20]; /* session id for logs */
 	enum smtp_state state;
@@ -66,9 +98,15 @@ struct smtp_session {
 	bool tls_active;
 	char tls_desc[128];
 	char helo[SMTP_HELO_MAX + 1];
-	unsigned errors;     /* error replies so far */
-	unsigned commands;   /* commands so far */
-	char auth_user[256]; /* "" until AUTH succeeds */
+	unsigned errors;	  /* error replies so far */
+	unsigned commands;	  /* commands so far */
+	char auth_user[256];	  /* "" until AUTH succeeds */
+	struct sasl_server *sasl; /* the AUTH exchange under way, or NULL
+				   * (also while the host holds it) */
+	bool auth_final;	  /* SCRAM's last server message sent in a
+				   * 334: an empty line completes the AUTH */
+	struct buf auth_buf;	  /* challenges, decoded responses */
+	struct smtp_held_reply auth_fail;
 	struct smtp_txn txn;
 };
 
@@ -108,6 +146,35 @@ void smtp_bdat_input(struct smtp_session *s);
 void smtp_bdat_begun(struct smtp_session *s, const struct smtp_answer *a);
 void smtp_txn_init(struct smtp_session *s);
 void smtp_txn_free(struct smtp_session *s);
+
+/* smtp_auth.c: AUTH (RFC 4954) */
+int smtp_check_auth(struct smtp_session *s, const char *args, size_t len);
+void smtp_act_auth(struct smtp_session *s, const char *args, size_t len);
+/* In SMTP_ST_AUTH: one client line of the exchange. */
+void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
+/* A line too long or otherwise unreadable ended the exchange. */
+void smtp_auth_abort(struct smtp_session *s, int code, const char *enh,
+		     const char *text);
+void smtp_auth_resume(struct smtp_session *s, const struct smtp_answer *a);
+/* AUTH may run now: advertised in EHLO (the mechanisms in mechs_r). */
+bool smtp_auth_available(const struct smtp_session *s,
+			 const char *const **mechs_r);
+void smtp_auth_init(struct smtp_session *s);
+void smtp_auth_free(struct smtp_session *s);
+
+/* smtp_submit.c: RFC 6409 policy for authenticated sessions */
+/* MAIL FROM must be the user's own address: 0, or -1 after a 550 */
+int smtp_submit_check_sender(struct smtp_session *s,
+			     const struct smtp_path *from);
+/* At DATA: start scanning the message for Date and Message-ID. */
+void smtp_submit_begin(struct smtp_session *s);
+/* After the data reader appended to the message: scan what is new and
+ * add the missing fields once the header section ends (at_end: the
+ * message ended). */
+void smtp_submit_scan(struct smtp_session *s, bool at_end);
+/* The message buffer goes to the host (it takes all of it): a header
+ * line left unfinished is judged by its start now. */
+void smtp_submit_flushed(struct smtp_session *s);
 
 /* smtp_received.c: the Received: header of RFC 5321 4.4 into out */
 int smtp_received_header(const struct smtp_session *s, const char *date,

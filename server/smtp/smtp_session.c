@@ -55,17 +55,24 @@ struct smtp_session *smtp_session_new(const struct smtp_settings *st,
 		s->st.max_recipients = 100;
 	if (s->st.chunk_size < 4096)
 		s->st.chunk_size = 4096;
+	copy_str(s->domain, sizeof(s->domain), st->domain);
+	s->st.domain = s->domain;
+	/* the reader takes the longest line any command may have; each
+	 * command's own limit is checked by smtp_command_line() */
+	size_t cmd_line = s->st.line_max;
+	if (s->st.auth_offered && cmd_line < SMTP_AUTH_LINE_MAX)
+		cmd_line = SMTP_AUTH_LINE_MAX;
 	/* input holds at most one partial line plus what one feed step adds */
-	size_t line = s->st.line_max > s->st.data_line_max
-			      ? s->st.line_max
-			      : s->st.data_line_max;
+	size_t line =
+		cmd_line > s->st.data_line_max ? cmd_line : s->st.data_line_max;
 	buf_init(&s->in, line * 2 + 1024);
 	buf_init(&s->out, s->st.output_max);
-	buf_line_reader_init(&s->lines, s->st.line_max,
+	buf_line_reader_init(&s->lines, cmd_line,
 			     s->st.bare_lf_accept ? BUF_LINE_BARE_LF_ENDS : 0);
 	s->state = SMTP_ST_GREETED;
 	s->tls_active = st->tls_at_start;
 	smtp_txn_init(s);
+	smtp_auth_init(s);
 	return s;
 }
 
@@ -75,6 +82,7 @@ void smtp_session_free(struct smtp_session **sp)
 	if (s == NULL)
 		return;
 	smtp_txn_free(s);
+	smtp_auth_free(s);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	free(s);
@@ -160,6 +168,36 @@ void smtp_session_start(struct smtp_session *s)
 		   s->st.mode == SMTP_MODE_LMTP ? "LMTP" : "ESMTP");
 }
 
+void smtp_session_refuse(struct smtp_session *s)
+{
+	smtp_reply(s, 421, "4.7.0", 0,
+		   "%s Too many connections from your address, try again "
+		   "later",
+		   s->hostname);
+	smtp_close(s);
+}
+
+/* The longest line cmd may have, CRLF included: RFC 5321 4.5.3.1.4;
+ * RFC 4954 4 (AUTH lines) and 3 (MAIL grows by 500 for AUTH=). */
+static size_t line_limit(const struct smtp_session *s,
+			 const struct smtp_command *cmd)
+{
+	if (cmd != NULL && s->st.auth_offered) {
+		if (cmd->act == smtp_act_auth &&
+		    s->st.line_max < SMTP_AUTH_LINE_MAX)
+			return SMTP_AUTH_LINE_MAX;
+		if (cmd->act == smtp_act_mail)
+			return s->st.line_max + 500;
+	}
+	return s->st.line_max;
+}
+
+static void reply_too_long(struct smtp_session *s, size_t max)
+{
+	smtp_reply_error(s, 500, "5.5.2",
+			 "Line too long (at most %zu octets with CRLF)", max);
+}
+
 /* One complete command line, terminator removed. */
 static void smtp_command_line(struct smtp_session *s, const char *line,
 			      size_t len)
@@ -176,6 +214,10 @@ static void smtp_command_line(struct smtp_session *s, const char *line,
 	s->commands++;
 	log_debug(s->id, "smtp.command line=\"%.*s\"", (int)len, line);
 	const struct smtp_command *cmd = smtp_command_find(line, verb_len);
+	if (len + 2 > line_limit(s, cmd)) {
+		reply_too_long(s, line_limit(s, cmd));
+		return;
+	}
 	if (cmd == NULL) {
 		smtp_reply_error(s, 500, "5.5.1", "Command unrecognized");
 		return;
@@ -214,6 +256,17 @@ static void smtp_command_line(struct smtp_session *s, const char *line,
 		log_info(s->id, "smtp.improper_pipelining after=%s", cmd->name);
 }
 
+static void bad_line_end(struct smtp_session *s, enum buf_line_result r)
+{
+	const char *text = r == BUF_LINE_BARE_LF
+				   ? "Bare LF received; lines end in CRLF"
+				   : "Bare CR in command line";
+	if (s->state == SMTP_ST_AUTH)
+		smtp_auth_abort(s, 500, "5.5.2", text);
+	else
+		smtp_reply_error(s, 500, "5.5.2", "%s", text);
+}
+
 /* Answer every complete line in the input, until a request stops us. */
 static void smtp_process(struct smtp_session *s)
 {
@@ -234,25 +287,28 @@ static void smtp_process(struct smtp_session *s)
 				return; /* the chunk goes on */
 			continue;
 		}
-		switch (buf_line_next(&s->lines, &s->in, &line, &len)) {
+		enum buf_line_result r =
+			buf_line_next(&s->lines, &s->in, &line, &len);
+		switch (r) {
 		case BUF_LINE_MORE:
 			return;
 		case BUF_LINE_OK:
-			smtp_command_line(s, line, len);
+			if (s->state == SMTP_ST_AUTH)
+				smtp_auth_line(s, line, len);
+			else
+				smtp_command_line(s, line, len);
 			break;
 		case BUF_LINE_TOO_LONG:
-			smtp_reply_error(s, 500, "5.5.2",
-					 "Line too long (at most %zu octets "
-					 "with CRLF)",
-					 s->st.line_max);
+			if (s->state == SMTP_ST_AUTH) /* RFC 4954 4 */
+				smtp_auth_abort(s, 500, "5.5.6",
+						"Authentication exchange line "
+						"is too long");
+			else
+				reply_too_long(s, s->lines.max);
 			break;
 		case BUF_LINE_BARE_LF:
-			smtp_reply_error(s, 500, "5.5.2",
-					 "Bare LF received; lines end in CRLF");
-			break;
 		case BUF_LINE_BARE_CR:
-			smtp_reply_error(s, 500, "5.5.2",
-					 "Bare CR in command line");
+			bad_line_end(s, r);
 			break;
 		}
 	}
@@ -278,7 +334,11 @@ size_t smtp_session_feed(struct smtp_session *s, const void *data, size_t len)
 
 void smtp_session_resume(struct smtp_session *s, const struct smtp_answer *a)
 {
-	smtp_txn_resume(s, a);
+	if (s->request == SMTP_REQ_AUTH_CREDENTIALS ||
+	    s->request == SMTP_REQ_AUTH_DELAY)
+		smtp_auth_resume(s, a);
+	else
+		smtp_txn_resume(s, a);
 	smtp_process(s); /* go on with what was already received */
 }
 
@@ -297,6 +357,7 @@ void smtp_session_tls_done(struct smtp_session *s, bool ok,
 	s->state = SMTP_ST_GREETED;
 	s->esmtp = false;
 	s->helo[0] = '\0';
+	s->auth_user[0] = '\0'; /* an AUTH before TLS is forgotten too */
 	smtp_transaction_reset(s);
 	buf_clear(&s->in);
 	buf_line_reader_init(&s->lines, s->lines.max, s->lines.flags);

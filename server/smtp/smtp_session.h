@@ -24,6 +24,8 @@
 
 #include "buf.h"
 
+struct sasl_server;
+
 /* Which service the listener offers (RFC 6409 for submission). */
 enum smtp_mode {
 	SMTP_MODE_MX,	      /* receiving: port 25 style */
@@ -49,6 +51,17 @@ struct smtp_settings {
 	size_t output_max; /* most reply bytes held for the host; the
 				* host stops reading while output waits */
 	size_t chunk_size; /* message bytes handed to the host at once */
+
+	/* AUTH (RFC 4954), smtp_auth.c */
+	bool auth_offered;	      /* this listener offers AUTH at all */
+	bool auth_plaintext;	      /* PLAIN/LOGIN also without TLS */
+	unsigned scram_iterations;    /* least SCRAM count; 0: 4096 */
+	const char *scram_test_nonce; /* tests only; NULL */
+	/* After AUTH (RFC 6409): MAIL FROM must be the user at domain or
+	 * hostname; missing Date and Message-ID fields are added. */
+	const char *domain; /* the local mail domain */
+	bool sender_check;
+	bool add_headers;
 };
 
 /* RFC 5321 section 4.5.3.1.4: 512 octets with the CRLF. */
@@ -57,6 +70,8 @@ struct smtp_settings {
 #define SMTP_MESSAGE_MAX_DEFAULT   (50ULL * 1024 * 1024)
 #define SMTP_MAX_RCPT_DEFAULT	   1000
 #define SMTP_MAX_ERRORS_DEFAULT	   10
+/* RFC 4954 4: AUTH lines, base64 included, of 12288 octets suffice */
+#define SMTP_AUTH_LINE_MAX 12288
 
 void smtp_settings_defaults(struct smtp_settings *st);
 
@@ -75,7 +90,15 @@ enum smtp_request {
 	SMTP_REQ_DATA_END,   /* the same, then: if smtp_session_message_ok()
 			     * commit it durably, else discard it; resume:
 			     * ok (the message is safe) or a failure */
-	SMTP_REQ_LMTP_RCPT,  /* LMTP, after DATA_END: deliver the message to
+	SMTP_REQ_AUTH_CREDENTIALS, /* take the SASL exchange with
+				    * smtp_session_auth_take(), give it the
+				    * user's credentials
+				    * (sasl_server_set_credentials(), slow)
+				    * and resume with it in answer.sasl: ok,
+				    * or not (454 4.7.0) */
+	SMTP_REQ_AUTH_DELAY,	   /* a login failed: resume (ok) after the
+			      * failure delay; the 535 waits till then */
+	SMTP_REQ_LMTP_RCPT, /* LMTP, after DATA_END: deliver the message to
 			      * recipient smtp_session_lmtp_index(); resume:
 			      * ok (delivered) or that recipient's failure.
 			      * Raised once per recipient, in RCPT order */
@@ -90,6 +113,7 @@ struct smtp_answer {
 	const char *text;
 	const char *queue_id; /* DATA_BEGIN: named in Received and 250 */
 	const char *date;     /* DATA_BEGIN: RFC 5322 date-time for Received */
+	struct sasl_server *sasl; /* AUTH_CREDENTIALS: the exchange back */
 };
 
 struct smtp_rcpt {
@@ -127,7 +151,8 @@ struct smtp_envelope {
 	size_t n_rcpt;
 	const char *helo;
 	const char *peer;
-	const char *tls; /* "" without TLS */
+	const char *tls;  /* "" without TLS */
+	const char *auth; /* the authenticated user, "" if none (RFC 4954) */
 };
 
 struct smtp_session;
@@ -139,6 +164,9 @@ void smtp_session_free(struct smtp_session **s);
 
 /* Queue the 220 greeting (RFC 5321 section 4.3.1, 3.1). */
 void smtp_session_start(struct smtp_session *s);
+/* Instead of the greeting when the peer has too many connections: 421
+ * 4.7.0 and close (RFC 5321 3.8: a server may refuse at once, with 421). */
+void smtp_session_refuse(struct smtp_session *s);
 /* Take received bytes; replies go to the output buffer. Returns how many
  * bytes were taken: all of them, unless a request was raised. Bytes after a
  * STARTTLS or QUIT are never to be fed again: the host discards them
@@ -173,6 +201,13 @@ struct buf *smtp_session_message(struct smtp_session *s);
 bool smtp_session_message_ok(const struct smtp_session *s);
 /* SMTP_REQ_LMTP_RCPT: which recipient of the envelope, from 0. */
 size_t smtp_session_lmtp_index(const struct smtp_session *s);
+
+/* SMTP_REQ_AUTH_CREDENTIALS: the exchange, now the host's (the session
+ * frees it if the host never takes it); sasl_server_user() names the user
+ * whose credentials it needs. NULL at any other time. */
+struct sasl_server *smtp_session_auth_take(struct smtp_session *s);
+/* The authenticated user (RFC 4954), "" before a successful AUTH. */
+const char *smtp_session_auth_user(const struct smtp_session *s);
 
 bool smtp_session_tls_active(const struct smtp_session *s);
 const char *smtp_session_id(const struct smtp_session *s);

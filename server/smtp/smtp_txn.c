@@ -31,6 +31,8 @@ struct mail_args {
 	bool body_binary;
 	bool smtputf8;
 	struct smtp_dsn_args dsn;
+	bool have_auth;	       /* AUTH= given (RFC 4954 5) */
+	struct smtp_path auth; /* its mailbox, or null_path for <> */
 };
 
 void smtp_txn_init(struct smtp_session *s)
@@ -98,6 +100,8 @@ static int parse_mail(struct smtp_session *s, const char *args, size_t len,
 			   SMTP_PARAM_BIT(SMTP_PARAM_SMTPUTF8) |
 			   SMTP_PARAM_BIT(SMTP_PARAM_RET) |
 			   SMTP_PARAM_BIT(SMTP_PARAM_ENVID);
+	if (s->st.auth_offered) /* RFC 4954 5: even before AUTH */
+		allowed |= SMTP_PARAM_BIT(SMTP_PARAM_AUTH);
 	if (e == SMTP_PARAM_OK)
 		e = smtp_param_check_known(p, n, allowed, &bad);
 	if (e != SMTP_PARAM_OK) {
@@ -111,12 +115,18 @@ static int parse_mail(struct smtp_session *s, const char *args, size_t len,
 	const struct smtp_param *body = smtp_param_find(p, n, SMTP_PARAM_BODY);
 	const struct smtp_param *utf8 =
 		smtp_param_find(p, n, SMTP_PARAM_SMTPUTF8);
+	const struct smtp_param *auth = smtp_param_find(p, n, SMTP_PARAM_AUTH);
 	uint64_t sz = 0;
 	enum smtp_param_body b = SMTP_PARAM_BODY_7BIT;
 	if ((size && (e = smtp_param_size(size, &sz)) != SMTP_PARAM_OK) ||
 	    (body && (e = smtp_param_body(body, &b)) != SMTP_PARAM_OK) ||
 	    (utf8 && (e = smtp_param_smtputf8(utf8)) != SMTP_PARAM_OK)) {
 		reply_path_error(s, smtp_param_reply(e, SMTP_PARAM_UNKNOWN));
+		return -1;
+	}
+	if (auth && (e = smtp_param_auth(auth, NULL, utf8 != NULL, &m->auth)) !=
+			    SMTP_PARAM_OK) {
+		reply_path_error(s, smtp_param_reply(e, SMTP_PARAM_AUTH));
 		return -1;
 	}
 	bool eightbit = m->path.utf8;
@@ -143,6 +153,7 @@ static int parse_mail(struct smtp_session *s, const char *args, size_t len,
 	m->body_8bit = b == SMTP_PARAM_BODY_8BITMIME;
 	m->body_binary = b == SMTP_PARAM_BODY_BINARYMIME;
 	m->smtputf8 = utf8 != NULL;
+	m->have_auth = auth != NULL;
 	return 0;
 }
 
@@ -158,7 +169,9 @@ int smtp_check_mail(struct smtp_session *s, const char *args, size_t len)
 		smtp_reply_error(s, 530, "5.7.0", "Authentication required");
 		return -1;
 	}
-	return parse_mail(s, args, len, &m);
+	if (parse_mail(s, args, len, &m) != 0)
+		return -1;
+	return smtp_submit_check_sender(s, &m.path);
 }
 
 static char *path_string(const struct smtp_path *p)
@@ -186,6 +199,7 @@ void smtp_act_mail(struct smtp_session *s, const char *args, size_t len)
 	env->helo = s->helo; /* fixed until the transaction ends */
 	env->peer = s->peer;
 	env->tls = s->tls_active ? s->tls_desc : "";
+	env->auth = s->auth_user; /* AUTH cannot change in a transaction */
 	env->size = m.size;
 	env->body_8bit = m.body_8bit;
 	env->body_binary = m.body_binary;
@@ -199,8 +213,14 @@ void smtp_act_mail(struct smtp_session *s, const char *args, size_t len)
 		return;
 	}
 	s->state = SMTP_ST_MAIL;
-	log_info(s->id, "smtp.mail from=<%s> size=%llu", env->mail_from,
-		 env->size);
+	/* RFC 4954 5: AUTH= is only logged; the value is not trusted (and
+	 * there is no relaying onward to pass it to yet) */
+	char auth[SMTP_PATH_LOCAL_CAP + SMTP_PATH_DOMAIN_CAP + 16] = "";
+	if (m.have_auth)
+		snprintf(auth, sizeof(auth), " auth=<%s%s%s>", m.auth.local,
+			 m.auth.null_path ? "" : "@", m.auth.domain);
+	log_info(s->id, "smtp.mail from=<%s> size=%llu%s", env->mail_from,
+		 env->size, auth);
 	smtp_reply(s, 250, "2.1.0", 0, "Sender OK");
 }
 
@@ -355,6 +375,8 @@ static void resume_data_begin(struct smtp_session *s,
 	}
 	snprintf(t->queue_id, sizeof(t->queue_id), "%s",
 		 a->queue_id != NULL ? a->queue_id : "");
+	snprintf(t->date, sizeof(t->date), "%s",
+		 a->date != NULL ? a->date : "");
 	smtp_data_init(&t->data, s->st.data_line_max, s->st.message_max,
 		       s->st.bare_lf_accept);
 	buf_clear(&t->msg);
@@ -363,6 +385,7 @@ static void resume_data_begin(struct smtp_session *s,
 		smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
 		return;
 	}
+	smtp_submit_begin(s);
 	s->state = SMTP_ST_DATA;
 	/* 354 is not 2xx/4xx/5xx: no enhanced code (RFC 2034 3) */
 	smtp_reply(s, 354, NULL, 0, "End data with <CR><LF>.<CR><LF>");
@@ -372,12 +395,15 @@ void smtp_data_input(struct smtp_session *s)
 {
 	struct smtp_txn *t = &s->txn;
 	for (;;) {
-		switch (smtp_data_run(&t->data, &s->in, &t->msg,
-				      s->st.chunk_size)) {
+		enum smtp_data_step step = smtp_data_run(
+			&t->data, &s->in, &t->msg, s->st.chunk_size);
+		smtp_submit_scan(s, step == SMTP_DATA_DONE);
+		switch (step) {
 		case SMTP_DATA_MORE:
 			return;
 		case SMTP_DATA_FULL:
-			if (t->failed) { /* the spool refused: drop it */
+			smtp_submit_flushed(s); /* the host takes it all */
+			if (t->failed) {	/* the spool refused: drop it */
 				buf_clear(&t->msg);
 				continue;
 			}

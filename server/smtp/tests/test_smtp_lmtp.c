@@ -101,10 +101,11 @@ static char *run(const char *in, size_t piece, struct sim *h)
 	return r;
 }
 
-#define LHLO_REP                                              \
-	"250-mx.example.test Hello c.example [192.0.2.7]\r\n" \
-	"250-PIPELINING\r\n250-SIZE 2000\r\n250-8BITMIME\r\n" \
-	"250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8\r\n"
+#define LHLO_REP                                                      \
+	"250-mx.example.test Hello c.example [192.0.2.7]\r\n"         \
+	"250-PIPELINING\r\n250-SIZE 2000\r\n250-8BITMIME\r\n"         \
+	"250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n" \
+	"250-BINARYMIME\r\n250 DSN\r\n"
 
 static const char *const multi_in =
 	"LHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
@@ -145,6 +146,33 @@ START_TEST(one_reply_per_rcpt_in_order)
 }
 END_TEST
 
+/* BDAT LAST ends the message as the dot does: a reply per recipient. */
+START_TEST(bdat_last_one_reply_per_rcpt)
+{
+	static const char in[] = "LHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+				 "RCPT TO:<alice@example.test>\r\nRCPT "
+				 "TO:<full@example.test>\r\n"
+				 "BDAT 3\r\nab\rBDAT 2 LAST\r\n\ncNOOP\r\n";
+	for (size_t piece = 1; piece <= strlen(in); piece++) {
+		struct sim h;
+		char *out = run(in, piece, &h);
+		const char *p = strstr(out, "250 DSN\r\n");
+		ck_assert_ptr_nonnull(p);
+		ck_assert_str_eq(p + 9, "250 2.1.0 Sender OK\r\n"
+					"250 2.1.5 Recipient OK\r\n"
+					"250 2.1.5 Recipient OK\r\n"
+					"250 2.0.0 3 octets received\r\n"
+					"250 2.1.5 <alice@example.test> "
+					"Delivered\r\n"
+					"452 4.2.2 <full@example.test> Mailbox "
+					"full\r\n"
+					"250 2.0.0 OK\r\n");
+		ck_assert_uint_eq(h.n_delivered, 2);
+		free(out);
+	}
+}
+END_TEST
+
 START_TEST(helo_ehlo_refused)
 {
 	struct sim h;
@@ -157,7 +185,7 @@ START_TEST(helo_ehlo_refused)
 			      "503 5.5.1 Bad sequence of commands: send LHLO "
 			      "first\r\n"
 			      "214-2.0.0 Commands: LHLO RSET NOOP HELP QUIT "
-			      "MAIL RCPT DATA VRFY\r\n"
+			      "MAIL RCPT DATA BDAT VRFY\r\n"
 			      "214 2.0.0 See RFC 5321; end of HELP\r\n"
 			      "504 5.5.1 HELP topic not recognized\r\n"
 			      "214 2.0.0 LHLO is supported\r\n");
@@ -171,12 +199,12 @@ START_TEST(data_without_rcpt_503)
 	char *out = run("LHLO c.example\r\nMAIL FROM:<>\r\n"
 			"RCPT TO:<nobody@example.test>\r\nDATA\r\nRSET\r\n",
 			1000, &h);
-	const char *p = strstr(out, "250 SMTPUTF8\r\n");
+	const char *p = strstr(out, "250 DSN\r\n");
 	ck_assert_ptr_nonnull(p);
-	ck_assert_str_eq(p + 14, "250 2.1.0 Sender OK\r\n"
-				 "550 5.1.1 User unknown\r\n"
-				 "503 5.5.1 No valid recipients\r\n"
-				 "250 2.0.0 OK\r\n");
+	ck_assert_str_eq(p + 9, "250 2.1.0 Sender OK\r\n"
+				"550 5.1.1 User unknown\r\n"
+				"503 5.5.1 No valid recipients\r\n"
+				"250 2.0.0 OK\r\n");
 	ck_assert_uint_eq(h.n_delivered, 0);
 	free(out);
 }
@@ -232,6 +260,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, one_reply_per_rcpt_in_order);
 	tcase_add_test(tc, helo_ehlo_refused);
+	tcase_add_test(tc, bdat_last_one_reply_per_rcpt);
 	tcase_add_test(tc, data_without_rcpt_503);
 	tcase_add_test(tc, failed_message_fails_each_rcpt);
 	tcase_add_test(tc, lhlo_not_in_smtp);
