@@ -78,6 +78,12 @@ static void age(time_t secs, char *out, size_t n)
 		snprintf(out, n, "%lldd", (long long)secs / 86400);
 }
 
+/* A delivery under way (or cut short by a crash) shows as such. */
+static const char *state_name(const struct queue_rcpt *r)
+{
+	return r->in_flight ? "delivering" : queue_rcpt_state_name(r->state);
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	char dir[CONFIG_PATH_MAX + 16], err[1024], a[32];
@@ -105,7 +111,7 @@ static int cmd_list(int argc, char **argv)
 		       (unsigned long long)m.size, m.from);
 		for (size_t k = 0; k < m.n_rcpt; k++)
 			printf("%s%s=%s", k ? " " : "", m.rcpt[k].addr,
-			       queue_rcpt_state_name(m.rcpt[k].state));
+			       state_name(&m.rcpt[k]));
 		printf("\n");
 		queue_msg_free(&m);
 	}
@@ -126,7 +132,7 @@ static void show_rcpt(const struct queue_rcpt *r, time_t now)
 {
 	char w[32], nx[32], a[32];
 	when(r->when, w, sizeof(w));
-	printf("  %s  %s", r->addr, queue_rcpt_state_name(r->state));
+	printf("  %s  %s", r->addr, state_name(r));
 	if (r->state != QUEUE_RCPT_PENDING)
 		printf("  at %s", w);
 	if (r->state == QUEUE_RCPT_DEFERRED) {

@@ -211,9 +211,29 @@ def test_smtp_to_maildir():
         check_delivered(msgs[0], "carol@c.example", f"{user}@example.test",
                         body, "ESMTP")
         assert f"ESMTP id {qid}".encode() in msgs[0], msgs[0][:300]
-    log = Q.read_log()
-    assert f"{qid} queue.delivered to=<alice@example.test>" in log
-    assert f"{qid} queue.removed" in log
+    # logged on the loop once the job is back from the pool
+    wait_for(lambda: f"{qid} queue.removed" in Q.read_log(), "the log")
+    assert f"{qid} queue.delivered to=<alice@example.test>" in Q.read_log()
+
+
+def test_forged_return_path_removed():
+    """RFC 5321 4.4: the delivered message has one Return-Path, the one
+    final delivery adds; the sender's own is not kept (a Return-Path
+    line in the body is not a header field and stays)."""
+    marker = f"forged-{time.time()}".encode()
+    body = (b"Return-Path: <forged@evil.example>\r\nSubject: " + marker +
+            b"\r\nRETURN-PATH:\r\n\t<folded@evil.example>\r\n\r\n"
+            b"Return-Path: <in-the-body@example.test>\r\n")
+    smtp_send("real@c.example", ["alice@example.test"], body)
+    wait_for(lambda: find_message("alice", marker), "delivery")
+    msg = find_message("alice", marker)[0]
+    head = msg.split(b"\r\n\r\n", 1)[0]
+    fields = re.findall(rb"(?im)^return-path\s*:", head)
+    assert len(fields) == 1, head
+    assert head.startswith(b"Return-Path: <real@c.example>\r\n"), head
+    assert b"evil.example" not in msg, msg
+    assert msg.endswith(b"\r\n\r\nReturn-Path: <in-the-body@example.test>"
+                        b"\r\n"), msg
 
 
 def test_deferred_then_delivered_and_quill_queue():
@@ -229,7 +249,8 @@ def test_deferred_then_delivered_and_quill_queue():
     try:
         qid = smtp_send("", ["alice@example.test", "bob@example.test"], body)
         state = os.path.join(Q.state, "queue", "state", qid)
-        wait_for(lambda: os.path.exists(state), "a deferral")
+        wait_for(lambda: os.path.exists(state) and
+                 b"defer 1 " in open(state, "rb").read(), "a deferral")
         out = quill_queue("list")
         row = [l for l in out.splitlines() if l.startswith(qid)]
         assert len(row) == 1, out
@@ -252,37 +273,84 @@ def test_deferred_then_delivered_and_quill_queue():
     assert quill_queue("list").splitlines()[-1] == "0 messages"
 
 
-def test_restart_delivers_exactly_once():
-    """Killed with a message queued (bob deferred, alice delivered):
-    after the restart the queue runner checks what is already there, so
-    alice does not get it twice and bob gets it once."""
-    marker = f"restart-{time.time()}".encode()
+def kill_quilld():
+    Q.proc.send_signal(signal.SIGKILL)
+    Q.proc.wait()
+    Q.proc.stdout.close()
+    Q.log.close()
+
+
+def queue_deferred_for_bob(marker):
+    """Send to alice and bob with bob's store broken: returns the queue
+    id once alice has it and bob's delivery is deferred."""
     body = b"Subject: " + marker + b"\r\n\r\nacross a restart\r\n"
     bob_root = os.path.join(Q.state, "mail", "bob")
-    moved = bob_root + ".away"
-    os.rename(bob_root, moved)
+    os.rename(bob_root, bob_root + ".away")
     with open(bob_root, "w") as f:
         f.write("not a directory\n")
     qid = smtp_send("dave@d.example", ["alice@example.test",
                                        "bob@example.test"], body)
     state = os.path.join(Q.state, "queue", "state", qid)
-    wait_for(lambda: os.path.exists(state), "a deferral")
-    # forget alice's delivery as a crash before recording it would
-    with open(state, "w") as f:
-        f.write("")
-    Q.proc.send_signal(signal.SIGKILL)
-    Q.proc.wait()
-    Q.proc.stdout.close()
-    Q.log.close()
+    wait_for(lambda: b"defer 1 " in open(state, "rb").read()
+             if os.path.exists(state) else False, "a deferral")
+    return qid, state
+
+
+def mend_bob():
+    bob_root = os.path.join(Q.state, "mail", "bob")
     os.unlink(bob_root)
-    os.rename(moved, bob_root)
+    os.rename(bob_root + ".away", bob_root)
+
+
+def test_restart_delivers_exactly_once():
+    """Killed in the middle of delivering (the "try" records written,
+    alice's copy stored, the outcomes not): after the restart the runner
+    looks for what is already there, so alice does not get it twice and
+    bob gets it once."""
+    marker = f"restart-{time.time()}".encode()
+    qid, state = queue_deferred_for_bob(marker)
+    kill_quilld()
+    # as if killed between the deliveries and writing their outcomes
+    with open(state, "w") as f:
+        f.write(f"try 0 {int(time.time())}\ntry 1 {int(time.time())}\n")
+    mend_bob()
+    before = os.path.getsize(Q.log_path)
     Q.start()
-    wait_for(lambda: qid not in queued(), "delivery after the restart")
+    assert "records_trusted=1" in Q.read_log()[before:]
+    wait_for(lambda: f"{qid} queue.removed" in Q.read_log()[before:],
+             "delivery after the restart")
     assert len(find_message("alice", marker)) == 1
     assert len(find_message("bob", marker)) == 1
-    log = Q.read_log()
+    log = Q.read_log()[before:]
     assert f"{qid} queue.delivered to=<alice@example.test> user=alice " \
-        "already=1" in log, log[-2000:]
+        "already=1" in log, log
+
+
+def test_reboot_checks_everything():
+    """After a reboot (another boot id in queue/boot-id) records written
+    without fsync may be lost: every recipient not done is looked for
+    first; a delivery whose record is gone is found, not repeated."""
+    marker = f"reboot-{time.time()}".encode()
+    qid, state = queue_deferred_for_bob(marker)
+    kill_quilld()
+    with open(state, "w") as f:
+        f.write("")  # lost with the page cache
+    with open(os.path.join(Q.state, "queue", "boot-id"), "w") as f:
+        f.write("00000000-0000-0000-0000-000000000000\n")
+    mend_bob()
+    before = os.path.getsize(Q.log_path)
+    Q.start()
+    wait_for(lambda: f"{qid} queue.removed" in Q.read_log()[before:],
+             "delivery after the reboot")
+    assert len(find_message("alice", marker)) == 1
+    assert len(find_message("bob", marker)) == 1
+    log = Q.read_log()[before:]
+    assert "queue.scan queued=1 new=1 tidied=0 records_trusted=0" in log, \
+        log
+    assert f"{qid} queue.delivered to=<alice@example.test> user=alice " \
+        "already=1" in log, log
+    wait_for(lambda: "queue.records_trusted" in Q.read_log()[before:],
+             "boot-id rewritten")
 
 
 if __name__ == "__main__":
@@ -294,7 +362,9 @@ if __name__ == "__main__":
                    test_lmtp_two_recipients_delivered,
                    test_lmtp_two_recipients_one_failing,
                    test_smtp_to_maildir,
+                   test_forged_return_path_removed,
                    test_deferred_then_delivered_and_quill_queue,
-                   test_restart_delivers_exactly_once])
+                   test_restart_delivers_exactly_once,
+                   test_reboot_checks_everything])
     finally:
         Q.stop()

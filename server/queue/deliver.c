@@ -6,7 +6,9 @@
  * delivered; 452 4.2.2 mailbox full (no space, quota); 451 4.3.0 for any
  * other temporary failure (a lock not free in time, an I/O error, a
  * damaged mailbox, which waits for the administrator rather than bouncing
- * mail); 552 5.2.3 too big for the store; 550 5.2.0 otherwise.
+ * mail); 552 5.2.3 too big for the store; 550 5.2.0 otherwise. The
+ * message is stored as deliver_view.h presents it: without Return-Path
+ * fields of the sender's own (RFC 5321 4.4).
  */
 #include "deliver.h"
 
@@ -18,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deliver_view.h"
 #include "user_store.h"
 
 #define CHUNK 65536
@@ -90,33 +93,13 @@ static void io_failed(struct deliver_result *r, const char *what)
 	set_result(r, DELIVER_TEMP, 451, "4.3.0", "Local error", detail);
 }
 
-/* pread exactly len bytes, or fail (a short file is an error here). */
-static int read_at(int fd, void *buf, size_t len, uint64_t off)
-{
-	char *p = buf;
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-/* Whether the stored message uid is byte for byte prefix + the file's
- * message. 1 yes, 0 no, -1 error (err filled or errno set). */
+/* Whether the stored message uid is byte for byte prefix + the view of
+ * the message. 1 yes, 0 no, -1 error (err filled). */
 static int same_message(struct store_mailbox *mb, uint32_t uid,
-			const char *prefix, size_t plen, int fd,
-			uint64_t offset, uint64_t total,
-			struct store_error *err)
+			const char *prefix, size_t plen,
+			const struct deliver_view *v, struct store_error *err)
 {
+	uint64_t total = plen + v->size;
 	struct store_msg *msg;
 	uint64_t pos = 0;
 	int same = 1;
@@ -140,7 +123,7 @@ static int same_message(struct store_mailbox *mb, uint32_t uid,
 			same = 0;
 			break;
 		}
-		/* the expected bytes: the prefix, then the file */
+		/* the expected bytes: the prefix, then the message */
 		size_t done = 0;
 		while (done < got) {
 			uint64_t at = pos + done;
@@ -152,8 +135,8 @@ static int same_message(struct store_mailbox *mb, uint32_t uid,
 				memcpy(b + done, prefix + at, n);
 			} else {
 				n = got - done;
-				if (read_at(fd, b + done, n,
-					    offset + (at - plen)) != 0) {
+				if (deliver_view_read(v, at - plen, b + done,
+						      n) != 0) {
 					same = io_error(err, strerror(errno));
 					break;
 				}
@@ -169,13 +152,13 @@ static int same_message(struct store_mailbox *mb, uint32_t uid,
 	return same;
 }
 
-/* Is this delivery (prefix + message, total bytes) already in the INBOX?
- * Only messages of exactly that size are read, newest first. */
+/* Is this delivery (prefix + message) already in the INBOX? Only
+ * messages of exactly its size are read, newest first. */
 static int already_there(struct store *st, const char *prefix, size_t plen,
-			 int fd, uint64_t offset, uint64_t total,
-			 struct store_error *err)
+			 const struct deliver_view *v, struct store_error *err)
 {
 	struct store_mailbox *mb;
+	uint64_t total = plen + v->size;
 	int found = 0;
 
 	if (store_mailbox_open(st, "INBOX", STORE_OPEN_READONLY, &mb, err) != 0)
@@ -188,17 +171,17 @@ static int already_there(struct store *st, const char *prefix, size_t plen,
 		}
 		if (info.size != total && info.size != STORE_SIZE_UNKNOWN)
 			continue;
-		found = same_message(mb, info.uid, prefix, plen, fd, offset,
-				     total, err);
+		found = same_message(mb, info.uid, prefix, plen, v, err);
 	}
 	store_mailbox_close(&mb);
 	return found;
 }
 
 static int append_message(struct store *st, const struct deliver_msg *m,
-			  const char *prefix, size_t plen, int fd,
-			  uint64_t size, struct store_error *err)
+			  const char *prefix, size_t plen,
+			  const struct deliver_view *v, struct store_error *err)
 {
+	uint64_t size = v->size;
 	struct store_append *ap;
 	uint64_t pos = 0;
 	char *chunk = malloc(CHUNK);
@@ -213,7 +196,7 @@ static int append_message(struct store *st, const struct deliver_msg *m,
 		goto fail;
 	while (pos < size) {
 		size_t n = size - pos < CHUNK ? (size_t)(size - pos) : CHUNK;
-		if (read_at(fd, chunk, n, m->offset + pos) != 0) {
+		if (deliver_view_read(v, pos, chunk, n) != 0) {
 			io_error(err, strerror(errno));
 			goto fail;
 		}
@@ -256,19 +239,23 @@ void deliver_one(const struct quilld_config *cfg, const struct deliver_user *u,
 			close(fd);
 		return;
 	}
-	uint64_t size = (uint64_t)sb.st_size - m->offset;
+	struct deliver_view v;
+	if (deliver_view_init(&v, fd, m->offset, (uint64_t)sb.st_size) != 0) {
+		io_failed(res, m->path);
+		close(fd);
+		return;
+	}
 	if (user_store_open(cfg, &e, &st, &err) != 0) {
 		store_failed(res, &err);
 		close(fd);
 		return;
 	}
 	if (mode == DELIVER_CHECK)
-		found = already_there(st, prefix, plen, fd, m->offset,
-				      plen + size, &err);
+		found = already_there(st, prefix, plen, &v, &err);
 	if (found < 0)
 		store_failed(res, &err);
 	else if (found == 0 &&
-		 append_message(st, m, prefix, plen, fd, size, &err) != 0)
+		 append_message(st, m, prefix, plen, &v, &err) != 0)
 		store_failed(res, &err);
 	else
 		set_result(res, DELIVER_OK, 250, "2.1.5",

@@ -4,14 +4,15 @@
  * The message is stored as it was received, with two header fields put in
  * front of it: "Return-Path: <reverse-path>" (RFC 5321 4.4: the delivery
  * that makes a message final records the MAIL FROM path) and
- * "Delivered-To: addr-spec" (RFC 9228: the address it was delivered for).
- * The store (server/store/store.h) makes it durable, file and directory
+ * "Delivered-To: addr-spec" (RFC 9228: the address it was delivered for),
+ * and without any Return-Path field the sender wrote (4.4: one is all a
+ * delivered message should have; deliver_view.h). The store (server/store/store.h) makes it durable, file and directory
  * fsync'd, before deliver_one() returns.
  *
  * Exactly once across a crash. The queue records a recipient as done
  * only after its delivery returned, so a crash in between leaves a
  * recipient "in doubt": its message may or may not be in the mailbox.
- * The runner (queue_runner.h) delivers such a recipient with
+ * The runner (queue_job.h says which recipients) delivers these with
  * DELIVER_CHECK, which first looks for this very delivery in the INBOX:
  * a message of exactly the size the delivery would have, whose bytes are
  * exactly those it would write. They start with our own Return-Path and

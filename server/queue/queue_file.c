@@ -206,6 +206,11 @@ static void state_line(struct queue_msg *m, char *line)
 	if (*end != '\0' || i >= m->n_rcpt)
 		return;
 	struct queue_rcpt *r = &m->rcpt[i];
+	if (strcmp(w[0], "try") == 0) {
+		r->in_flight = true;
+		return;
+	}
+	r->in_flight = false; /* an outcome follows its try */
 	r->when = (time_t)strtoll(w[2], NULL, 10);
 	if (strcmp(w[0], "done") == 0) {
 		r->state = QUEUE_RCPT_DONE;
@@ -330,8 +335,39 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+size_t queue_state_try(char *out, size_t n, size_t i, time_t when)
+{
+	int w = snprintf(out, n, "try %zu %lld\n", i, (long long)when);
+	return w > 0 && (size_t)w < n ? (size_t)w : 0;
+}
+
+/* A record cut short (a crash while it was written) would run into the
+ * next one: cut the file back to its last newline. */
+static int cut_torn_tail(int fd)
+{
+	char tail[512];
+	struct stat sb;
+	if (fstat(fd, &sb) != 0)
+		return -1;
+	off_t end = sb.st_size;
+	while (end > 0) {
+		size_t n =
+			end < (off_t)sizeof(tail) ? (size_t)end : sizeof(tail);
+		ssize_t got = pread(fd, tail, n, end - (off_t)n);
+		if (got != (ssize_t)n)
+			return -1;
+		const char *nl = memrchr(tail, '\n', n);
+		if (nl != NULL) {
+			end -= (off_t)n - (off_t)(nl - tail) - 1;
+			break;
+		}
+		end -= (off_t)n;
+	}
+	return end == sb.st_size ? 0 : ftruncate(fd, end);
+}
+
 int queue_state_append(const char *queue_dir, const char *id, const char *lines,
-		       size_t len, char *err, size_t errlen)
+		       size_t len, bool sync, char *err, size_t errlen)
 {
 	char dir[QUEUE_PATH_MAX], path[QUEUE_PATH_MAX + SPOOL_ID_MAX + 2];
 	snprintf(dir, sizeof(dir), "%s/state", queue_dir);
@@ -339,22 +375,23 @@ int queue_state_append(const char *queue_dir, const char *id, const char *lines,
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
 		return fail(err, errlen, "cannot create", dir);
 	bool created = true;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
 		      0640);
 	if (fd < 0 && errno == EEXIST) {
 		created = false;
-		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
 	}
 	if (fd < 0)
 		return fail(err, errlen, "cannot open", path);
-	if (write_all(fd, lines, len) != 0 || fdatasync(fd) != 0) {
+	if (cut_torn_tail(fd) != 0 || write_all(fd, lines, len) != 0 ||
+	    (sync && fdatasync(fd) != 0)) {
 		fail(err, errlen, "cannot write", path);
 		close(fd);
 		return -1;
 	}
 	if (close(fd) != 0)
 		return fail(err, errlen, "cannot close", path);
-	if (created && fsync_dir(dir) != 0)
+	if (sync && created && fsync_dir(dir) != 0)
 		return fail(err, errlen, "cannot fsync", dir);
 	return 0;
 }
@@ -469,4 +506,53 @@ const char *queue_rcpt_state_name(enum queue_rcpt_state st)
 	static const char *const names[] = {"pending", "done", "deferred",
 					    "failed", "remote"};
 	return (size_t)st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+/* The running kernel's boot id, one line; -1 if there is none. */
+static int boot_id(char *out, size_t n)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (f == NULL)
+		return -1;
+	bool ok = fgets(out, (int)n, f) != NULL && strchr(out, '\n') != NULL;
+	fclose(f);
+	return ok && out[0] != '\n' ? 0 : -1;
+}
+
+bool queue_records_trusted(const char *queue_dir)
+{
+	char now[128], saved[128], path[QUEUE_PATH_MAX];
+	snprintf(path, sizeof(path), "%s/boot-id", queue_dir);
+	if (boot_id(now, sizeof(now)) != 0)
+		return false;
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	bool same = fgets(saved, sizeof(saved), f) != NULL &&
+		    strcmp(saved, now) == 0;
+	fclose(f);
+	return same;
+}
+
+int queue_records_trust(const char *queue_dir, char *err, size_t errlen)
+{
+	char id[128], tmp[QUEUE_PATH_MAX], path[QUEUE_PATH_MAX];
+	if (boot_id(id, sizeof(id)) != 0)
+		return bad(err, errlen, "/proc/sys/kernel/random/boot_id",
+			   "no boot id");
+	snprintf(tmp, sizeof(tmp), "%s/.boot-id.tmp", queue_dir);
+	snprintf(path, sizeof(path), "%s/boot-id", queue_dir);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return fail(err, errlen, "cannot create", tmp);
+	if (write_all(fd, id, strlen(id)) != 0 || fsync(fd) != 0) {
+		fail(err, errlen, "cannot write", tmp);
+		close(fd);
+		return -1;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0)
+		return fail(err, errlen, "cannot rename", tmp);
+	if (fsync_dir(queue_dir) != 0)
+		return fail(err, errlen, "cannot fsync", queue_dir);
+	return 0;
 }

@@ -18,13 +18,13 @@
 #define STEP_RECORD    100000u
 
 void queue_job_init(struct queue_job *j, const char *queue_dir, const char *id,
-		    const struct quilld_config *cfg, bool in_doubt, time_t now)
+		    const struct quilld_config *cfg, bool check_all, time_t now)
 {
 	memset(j, 0, sizeof(*j));
 	snprintf(j->queue_dir, sizeof(j->queue_dir), "%s", queue_dir);
 	snprintf(j->id, sizeof(j->id), "%s", id);
 	j->cfg = *cfg;
-	j->in_doubt = in_doubt;
+	j->check_all = check_all;
 	j->users_loaded = true;
 	j->now = now;
 }
@@ -130,6 +130,11 @@ static void attempt(struct queue_job *j, struct queue_target *t)
 {
 	const struct queue_rcpt *r = &j->msg.rcpt[t->i];
 	char path[sizeof(j->queue_dir) + SPOOL_ID_MAX + 8];
+	if (j->untried) {
+		set_res(&t->res, DELIVER_TEMP, 451, "4.3.0",
+			"Queue state cannot be written");
+		return;
+	}
 	if (!t->have_user) {
 		if (!j->users_loaded)
 			set_res(&t->res, DELIVER_TEMP, 451, "4.3.0",
@@ -147,7 +152,8 @@ static void attempt(struct queue_job *j, struct queue_target *t)
 				.offset = j->msg.offset,
 				.return_path = j->msg.from,
 				.rcpt = r->addr};
-	bool check = j->in_doubt || r->state == QUEUE_RCPT_DEFERRED;
+	bool check =
+		j->check_all || r->in_flight || r->state == QUEUE_RCPT_DEFERRED;
 	deliver_one(&j->cfg, &t->user, &m,
 		    check ? DELIVER_CHECK : DELIVER_FRESH, &t->res);
 }
@@ -217,16 +223,37 @@ static void record(struct queue_job *j)
 			lines + len, cap - len, t->outcome, t->i, j->now,
 			t->next_try, t->res.code, t->res.enhanced, t->res.text);
 	}
-	if (queue_state_append(j->queue_dir, j->id, lines, len, j->err,
+	if (queue_state_append(j->queue_dir, j->id, lines, len, true, j->err,
 			       sizeof(j->err)) != 0)
 		j->unrecorded = true;
 	free(lines);
+}
+
+/* "try" for every delivery about to be made, before the first one. Not
+ * fsync'd: see queue_file.h. Returns false if it could not be written,
+ * and then nothing may be delivered. */
+static bool write_tries(struct queue_job *j)
+{
+	size_t cap = j->n_t * 48 + 1, len = 0;
+	char *lines = malloc(cap);
+	if (lines == NULL)
+		return false;
+	for (size_t k = 0; k < j->n_t; k++)
+		if (j->t[k].local && j->t[k].have_user && !j->t[k].dup)
+			len += queue_state_try(lines + len, cap - len,
+					       j->t[k].i, j->now);
+	int rc = len == 0 ? 0
+			  : queue_state_append(j->queue_dir, j->id, lines, len,
+					       false, j->err, sizeof(j->err));
+	free(lines);
+	return rc == 0;
 }
 
 void queue_job_run(struct queue_job *j)
 {
 	if (j->load != QJ_LOADED)
 		return;
+	j->untried = !write_tries(j); /* then: try again later */
 	for (size_t k = 0; k < j->n_t; k++) {
 		struct queue_target *t = &j->t[k];
 		if (t->dup)

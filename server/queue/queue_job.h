@@ -18,11 +18,14 @@
  * message is max_age old: then it is permanent (RFC 5321 4.5.4.1). A
  * permanent failure is recorded and logged; no bounce is sent yet.
  *
- * Exactly once: a recipient whose outcome was not recorded before a
- * crash is delivered with DELIVER_CHECK (see deliver.h). The runner says
- * which messages are in doubt (all those found at start-up); a recipient
- * that failed before is always checked, as a failed commit may still have
- * left the message in place.
+ * Exactly once: before its first delivery a job appends a "try" record
+ * for each recipient it is about to deliver; the outcomes follow once the
+ * deliveries are made. A recipient whose "try" has no outcome after it
+ * may have been delivered by a process that died: it is delivered with
+ * DELIVER_CHECK, which first looks for it in the INBOX (deliver.h). So is
+ * one that failed before (a failed commit may still leave the message),
+ * and, with check_all, every recipient not done: the runner asks for that
+ * when the records cannot be trusted (after a reboot, queue_file.h).
  */
 #ifndef QUILL_SERVER_QUEUE_JOB_H
 #define QUILL_SERVER_QUEUE_JOB_H
@@ -66,7 +69,7 @@ struct queue_job {
 	char queue_dir[CONFIG_PATH_MAX + 8];
 	char id[SPOOL_ID_MAX];
 	struct quilld_config cfg; /* a copy: reloads change the host's */
-	bool in_doubt;		  /* recipients may be delivered already */
+	bool check_all;		  /* records may be lost: check all */
 	bool users_loaded;	  /* the caller has a passwd-file loaded */
 	time_t now;
 	const struct queue_job_hooks *hooks; /* tests only */
@@ -81,11 +84,13 @@ struct queue_job {
 	bool unrecorded; /* the outcomes could not be written */
 	time_t next_try; /* earliest retry; 0: nothing left to retry */
 	bool stopped;	 /* a hook stopped it */
+	bool untried;	 /* the "try" records could not be written */
 };
 
 /* Fill in from the caller, then load (on the pool). */
 void queue_job_init(struct queue_job *j, const char *queue_dir, const char *id,
-		    const struct quilld_config *cfg, bool in_doubt, time_t now);
+		    const struct quilld_config *cfg, bool check_all,
+		    time_t now);
 void queue_job_load(struct queue_job *j);
 /* Loop thread: the user of target k, NULL if unknown. */
 void queue_job_set_user(struct queue_job *j, size_t k,

@@ -26,7 +26,7 @@
 struct qentry {
 	char id[SPOOL_ID_MAX];
 	time_t next_try;
-	bool in_doubt; /* may be delivered already: check first */
+	bool check_all; /* found after a reboot: check every recipient */
 	bool running;
 	bool parked; /* nothing to retry: not in the active list */
 	struct qentry *hnext;
@@ -42,6 +42,9 @@ struct queue_runner {
 	size_t n, running;
 	bool stopping, scanning;
 	time_t next_scan;
+	bool trusted;	    /* the state records are all there (boot-id) */
+	bool trust_writing; /* boot-id being written */
+	size_t unchecked;   /* check_all entries not done with yet */
 };
 
 struct rjob {
@@ -54,6 +57,7 @@ struct scan {
 	struct queue_runner *r;
 	char queue_dir[CONFIG_PATH_MAX + 8];
 	bool first;
+	bool trusted;
 	int tidied;
 	char **ids;
 	size_t n;
@@ -62,6 +66,7 @@ struct scan {
 };
 
 static void schedule(struct queue_runner *r);
+static void maybe_trust(struct queue_runner *r);
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -112,7 +117,8 @@ static void park(struct queue_runner *r, struct qentry *e)
 	e->parked = true;
 }
 
-static struct qentry *add(struct queue_runner *r, const char *id, bool in_doubt)
+static struct qentry *add(struct queue_runner *r, const char *id,
+			  bool check_all)
 {
 	struct qentry *e = calloc(1, sizeof(*e));
 	if (e == NULL) {
@@ -120,7 +126,8 @@ static struct qentry *add(struct queue_runner *r, const char *id, bool in_doubt)
 		return NULL;
 	}
 	snprintf(e->id, sizeof(e->id), "%s", id);
-	e->in_doubt = in_doubt;
+	e->check_all = check_all;
+	r->unchecked += check_all;
 	e->parked = true;
 	unsigned b = hash(id);
 	e->hnext = r->buckets[b];
@@ -196,8 +203,10 @@ void queue_runner_stop(struct queue_runner *r)
 static void scan_work(void *arg)
 {
 	struct scan *s = arg;
-	if (s->first)
+	if (s->first) {
 		s->tidied = queue_state_tidy(s->queue_dir);
+		s->trusted = queue_records_trusted(s->queue_dir);
+	}
 	s->rc = queue_list_ids(s->queue_dir, &s->ids, &s->n, s->err,
 			       sizeof(s->err));
 }
@@ -209,16 +218,22 @@ static void scan_done(void *arg)
 	struct queue_runner *r = s->r;
 	size_t added = 0;
 	r->scanning = false;
+	if (s->first)
+		r->trusted = s->trusted;
 	if (s->rc != 0)
 		log_error(NULL, "queue.scan_failed %s", s->err);
 	for (size_t i = 0; i < s->n; i++)
-		if (find(r, s->ids[i]) == NULL && add(r, s->ids[i], true))
+		if (find(r, s->ids[i]) == NULL &&
+		    add(r, s->ids[i], !r->trusted))
 			added++;
 	if (s->first || added > 0)
-		log_info(NULL, "queue.scan queued=%zu new=%zu tidied=%d", s->n,
-			 added, s->tidied);
+		log_info(NULL,
+			 "queue.scan queued=%zu new=%zu tidied=%d "
+			 "records_trusted=%d",
+			 s->n, added, s->tidied, r->trusted);
 	queue_ids_free(s->ids, s->n);
 	free(s);
+	maybe_trust(r); /* nothing found after a reboot */
 	schedule(r);
 }
 
@@ -295,14 +310,18 @@ static void log_outcomes(const struct queue_job *j)
 	}
 }
 
+static void checked(struct queue_runner *r, struct qentry *e);
+
 /* The job is over; gone: the message left the queue (entry dropped). */
 static void job_finished(struct rjob *rj, bool gone)
 {
 	struct queue_runner *r = rj->r;
 	r->running--;
 	rj->e->running = false;
-	if (gone)
+	if (gone) {
+		checked(r, rj->e);
 		drop(r, rj->e);
+	}
 	queue_job_free(&rj->job);
 	free(rj);
 	schedule(r);
@@ -313,6 +332,59 @@ static void run_work(void *arg)
 	queue_job_run(&((struct rjob *)arg)->job);
 }
 
+struct trust {
+	struct queue_runner *r;
+	char queue_dir[CONFIG_PATH_MAX + 8];
+	int rc;
+	char err[512];
+};
+
+/* boot-id written: from now on the records are trusted (queue_file.h) */
+static void trust_work(void *arg)
+{
+	struct trust *t = arg;
+	t->rc = queue_records_trust(t->queue_dir, t->err, sizeof(t->err));
+}
+
+static void trust_done(void *arg)
+{
+	struct trust *t = arg;
+	t->r->trust_writing = false;
+	if (t->rc != 0) {
+		log_error(NULL, "queue.trust_failed %s", t->err);
+	} else {
+		t->r->trusted = true;
+		log_info(NULL, "queue.records_trusted");
+	}
+	free(t);
+}
+
+/* Once nothing found after a reboot is left unchecked, write boot-id. */
+static void maybe_trust(struct queue_runner *r)
+{
+	if (r->unchecked > 0 || r->trusted || r->trust_writing || r->stopping)
+		return;
+	struct trust *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return;
+	t->r = r;
+	snprintf(t->queue_dir, sizeof(t->queue_dir), "%s", r->svc->queue_dir);
+	if (pool_submit(r->svc->pool, trust_work, trust_done, t) == 0)
+		r->trust_writing = true;
+	else
+		free(t);
+}
+
+/* An entry found after a reboot has had its full check. */
+static void checked(struct queue_runner *r, struct qentry *e)
+{
+	if (!e->check_all)
+		return;
+	e->check_all = false;
+	r->unchecked--;
+	maybe_trust(r);
+}
+
 static void run_done(void *arg)
 {
 	struct rjob *rj = arg;
@@ -321,12 +393,11 @@ static void run_done(void *arg)
 	log_outcomes(j);
 	if (j->removed) {
 		log_info(j->id, "queue.removed");
-	} else if (j->unrecorded) { /* delivered maybe, not written down */
+	} else if (j->unrecorded) { /* the "try" records say to check */
 		log_error(j->id, "queue.record_failed %s", j->err);
-		e->in_doubt = true;
 		e->next_try = j->now + (time_t)j->cfg.queue_retry_min;
 	} else {
-		e->in_doubt = false;
+		checked(rj->r, e);
 		e->next_try = j->next_try;
 		if (j->next_try == 0)
 			park(rj->r, e); /* only failed or remote left */
@@ -349,8 +420,9 @@ static void load_done(void *arg)
 		job_finished(rj, true);
 		return;
 	}
-	if (j->load == QJ_BAD) {
+	if (j->load == QJ_BAD) { /* nothing can be delivered from it */
 		log_error(j->id, "queue.unreadable %s", j->err);
+		checked(r, rj->e);
 		park(r, rj->e);
 		job_finished(rj, false);
 		return;
@@ -380,7 +452,7 @@ static void start_job(struct queue_runner *r, struct qentry *e, time_t now)
 	rj->r = r;
 	rj->e = e;
 	queue_job_init(&rj->job, r->svc->queue_dir, e->id, r->svc->cfg,
-		       e->in_doubt, now);
+		       e->check_all, now);
 	if (pool_submit(r->svc->pool, load_work, load_done, rj) != 0) {
 		free(rj);
 		e->next_try = now + 1;

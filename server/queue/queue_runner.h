@@ -5,13 +5,16 @@
  *
  * The runner keeps a table of the queued messages it knows (loop thread
  * only). A message committed by this process is named to it by
- * queue_runner_kick() and is "fresh": its recipients are delivered
- * without looking into the mailboxes first. Every message found on disk
- * instead - by the scan at start-up, or by the rescan every minute that
- * catches anything else - is "in doubt": a process before this one may
- * have delivered some recipients and died before recording it, so each
- * not-done recipient is checked for in its INBOX first (deliver.h). At
- * most queue.parallel messages are worked on at once; a message whose
+ * queue_runner_kick(); the scan at start-up finds what earlier processes
+ * left, and a rescan every minute anything else. A recipient whose
+ * delivery a dead process had begun ("try" record, no outcome) is looked
+ * for in its INBOX before it is delivered (queue_job.h, deliver.h). If
+ * the kernel restarted since the records were known complete (boot-id,
+ * queue_file.h), every recipient not done of every message found at
+ * start-up is looked for, and once all of them have been, boot-id is
+ * written for the running kernel.
+ *
+ * At most queue.parallel messages are worked on at once; a message whose
  * recipients failed for now waits for its next retry time; one whose
  * recipients are all done is removed; one left with only permanent
  * failures and remote recipients is parked (kept, not retried).

@@ -281,6 +281,77 @@ START_TEST(errors_mapped)
 }
 END_TEST
 
+START_TEST(sender_return_path_removed)
+{
+	/* RFC 5321 4.4: exactly one Return-Path, ours; the sender's (any
+	 * case, folded, obsolete blank before the colon) are cut from the
+	 * header, never from the body */
+	static const char in[] =
+		"Received: from c ([127.0.0.1])\r\n\tby mx (Quill) id 1;\r\n"
+		"\tdate\r\nReturn-Path: <forged@evil.example>\r\n"
+		"Subject: rp\r\nreturn-path :\r\n <folded@evil.example>\r\n"
+		"\t(comment)\r\nX-Other: Return-Path: <kept@x.example>\r\n"
+		"\r\nReturn-Path: <body@kept.example>\r\n";
+	static const char want_msg[] =
+		"Received: from c ([127.0.0.1])\r\n\tby mx (Quill) id 1;\r\n"
+		"\tdate\r\nSubject: rp\r\n"
+		"X-Other: Return-Path: <kept@x.example>\r\n"
+		"\r\nReturn-Path: <body@kept.example>\r\n";
+	struct dfx fx;
+	struct deliver_result r;
+	char *got, want[1024];
+	dfx_init(&fx, _i);
+	uint64_t off = write_spool(&fx, in);
+	deliver(&fx, "s@x.example", "alice@example.test", off, DELIVER_FRESH,
+		&r);
+	ck_assert_int_eq(r.status, DELIVER_OK);
+	inbox(&fx, 1, &got);
+	snprintf(want, sizeof(want),
+		 "Return-Path: <s@x.example>\r\n"
+		 "Delivered-To: alice@example.test\r\n%s",
+		 want_msg);
+	ck_assert_str_eq(got, want);
+	free(got);
+	/* and the look for it sees the same view */
+	deliver(&fx, "s@x.example", "alice@example.test", off, DELIVER_CHECK,
+		&r);
+	ck_assert(r.already);
+	dfx_done(&fx);
+}
+END_TEST
+
+START_TEST(view_across_chunks)
+{
+	/* a header longer than the scanner's chunk, the field at the seam */
+	struct dfx fx;
+	struct deliver_result r;
+	size_t n = 8192 * 2 + 100;
+	char *in = malloc(n + 200), *got;
+	dfx_init(&fx, _i);
+	size_t len = 0;
+	while (len < 8192 - 20)
+		len += (size_t)snprintf(in + len, n + 200 - len,
+					"X-Pad: %040zu\r\n", len);
+	len += (size_t)snprintf(in + len, n + 200 - len,
+				"Return-Path: <seam@evil.example>\r\n"
+				"Subject: seam\r\n\r\nbody\r\n");
+	uint64_t off = write_spool(&fx, in);
+	deliver(&fx, "", "alice@example.test", off, DELIVER_FRESH, &r);
+	ck_assert_int_eq(r.status, DELIVER_OK);
+	inbox(&fx, 1, &got);
+	ck_assert_ptr_null(strstr(got, "seam@evil"));
+	ck_assert_ptr_nonnull(strstr(got, "\r\nSubject: seam\r\n\r\nbody\r\n"));
+	ck_assert_uint_eq(
+		strlen(got),
+		len - strlen("Return-Path: <seam@evil.example>\r\n") +
+			strlen("Return-Path: <>\r\n") +
+			strlen("Delivered-To: alice@example.test\r\n"));
+	free(got);
+	free(in);
+	dfx_done(&fx);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("deliver");
@@ -292,6 +363,8 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, check_not_fooled_by_same_size, 0, 2);
 	tcase_add_loop_test(tc, large_message_streamed, 0, 2);
 	tcase_add_loop_test(tc, errors_mapped, 0, 2);
+	tcase_add_loop_test(tc, sender_return_path_removed, 0, 2);
+	tcase_add_loop_test(tc, view_across_chunks, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

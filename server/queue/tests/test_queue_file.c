@@ -92,7 +92,8 @@ START_TEST(state_records)
 	n += queue_state_record(lines + n, sizeof(lines) - n, QUEUE_RCPT_FAILED,
 				1, 80, 0, 550, "5.1.1", "User  unknown here");
 	ck_assert_int_eq(
-		queue_state_append(dir, id, lines, n, err, sizeof(err)), 0);
+		queue_state_append(dir, id, lines, n, true, err, sizeof(err)),
+		0);
 	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)), 0);
 	ck_assert_int_eq(m.rcpt[0].state, QUEUE_RCPT_DEFERRED);
 	ck_assert_uint_eq(m.rcpt[0].attempts, 2);
@@ -110,14 +111,50 @@ START_TEST(state_records)
 	n = queue_state_record(lines, sizeof(lines), QUEUE_RCPT_DONE, 0, 99, 0,
 			       0, "", NULL);
 	memcpy(lines + n, "done 1 100\ndone 7 100\nremote 1", 30);
-	ck_assert_int_eq(
-		queue_state_append(dir, id, lines, n + 30, err, sizeof(err)),
-		0);
+	ck_assert_int_eq(queue_state_append(dir, id, lines, n + 30, false, err,
+					    sizeof(err)),
+			 0);
 	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)), 0);
 	ck_assert_int_eq(m.rcpt[0].state, QUEUE_RCPT_DONE);
 	ck_assert_int_eq(m.rcpt[1].state, QUEUE_RCPT_DONE);
 	ck_assert_int_eq(m.rcpt[1].when, 100);
+	ck_assert(!m.rcpt[0].in_flight);
 	queue_msg_free(&m);
+	/* the torn "remote 1" is cut off before the next append;
+	 * "try" with no outcome after it: in flight; an outcome ends it */
+	n = queue_state_try(lines, sizeof(lines), 1, 200);
+	ck_assert_str_eq(lines, "try 1 200\n");
+	ck_assert_int_eq(
+		queue_state_append(dir, id, lines, n, false, err, sizeof(err)),
+		0);
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)), 0);
+	ck_assert(m.rcpt[1].in_flight);
+	ck_assert_int_eq(m.rcpt[1].state, QUEUE_RCPT_DONE);
+	ck_assert_int_eq(m.rcpt[1].when, 100);
+	queue_msg_free(&m);
+	n = queue_state_record(lines, sizeof(lines), QUEUE_RCPT_DONE, 1, 201, 0,
+			       0, "", NULL);
+	ck_assert_int_eq(
+		queue_state_append(dir, id, lines, n, true, err, sizeof(err)),
+		0);
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)), 0);
+	ck_assert(!m.rcpt[1].in_flight);
+	queue_msg_free(&m);
+}
+END_TEST
+
+START_TEST(boot_id_trust)
+{
+	char err[256], path[700];
+	ck_assert(!queue_records_trusted(dir)); /* no boot-id yet */
+	ck_assert_int_eq(queue_records_trust(dir, err, sizeof(err)), 0);
+	ck_assert(queue_records_trusted(dir));
+	/* another boot wrote it: not trusted */
+	snprintf(path, sizeof(path), "%s/boot-id", dir);
+	FILE *f = fopen(path, "w");
+	fputs("00000000-0000-0000-0000-000000000000\n", f);
+	fclose(f);
+	ck_assert(!queue_records_trusted(dir));
 }
 END_TEST
 
@@ -161,6 +198,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, envelope_read_back);
 	tcase_add_test(tc, state_records);
 	tcase_add_test(tc, list_and_refuse);
+	tcase_add_test(tc, boot_id_trust);
 	suite_add_tcase(s, tc);
 	return s;
 }

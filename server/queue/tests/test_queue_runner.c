@@ -1,7 +1,9 @@
 /*
  * test_queue_runner.c - the queue runner (queue_runner.h) on a real event
- * loop and worker pool: what is queued at start-up is delivered, in doubt
- * (a delivery made before a "crash" is found, not repeated); a message
+ * loop and worker pool: what is queued at start-up is delivered (a
+ * delivery made before a "crash" is found, not repeated: after a
+ * "reboot" by looking for every recipient, else for those whose "try"
+ * record has no outcome), and boot-id is written then; a message
  * kicked after start is delivered fresh; a message with a remote
  * recipient stays queued and parked; a temporary failure is retried
  * after retry_min and delivered once the cause is gone.
@@ -170,6 +172,11 @@ static bool queue_empty(struct rfx *fx)
 	return queued_count(fx) == 0;
 }
 
+static bool drained_and_trusted(struct rfx *fx)
+{
+	return queue_empty(fx) && queue_records_trusted(fx->svc.queue_dir);
+}
+
 static bool one_left_idle(struct rfx *fx)
 {
 	size_t running;
@@ -205,11 +212,50 @@ START_TEST(startup_delivers_in_doubt)
 	queue_msg_free(&qm);
 	deliver_one(&fx.cfg, &alice, &m, DELIVER_FRESH, &res);
 	ck_assert_int_eq(res.status, DELIVER_OK);
+	/* no boot-id yet: as after a reboot, everything is looked for */
+	ck_assert(!queue_records_trusted(fx.svc.queue_dir));
 	queue_runner_start(fx.svc.runner);
-	run_until(&fx, queue_empty);
+	run_until(&fx, drained_and_trusted);
 	ck_assert_uint_eq(inbox(&fx, "alice"), 5);
 	ck_assert_uint_eq(inbox(&fx, "bob"), 5);
 	ck_assert_uint_eq(queue_runner_count(fx.svc.runner, NULL), 0);
+	rfx_done(&fx);
+}
+END_TEST
+
+START_TEST(startup_trusts_records)
+{
+	/* boot-id current: only a recipient with a "try" and no outcome is
+	 * looked for; alice got message 0 before the "crash" */
+	struct rfx fx;
+	char id[2][SPOOL_ID_MAX], path[1200], err[256], line[64];
+	static const char *const to[] = {"alice@example.test", NULL};
+	rfx_init(&fx);
+	ck_assert_int_eq(
+		queue_records_trust(fx.svc.queue_dir, err, sizeof(err)), 0);
+	for (int i = 0; i < 2; i++)
+		spool(&fx, to,
+		      i ? "Subject: 1\r\n\r\none\r\n"
+			: "Subject: 0\r\n\r\nzero\r\n",
+		      id[i]);
+	snprintf(path, sizeof(path), "%s/new/%s", fx.svc.queue_dir, id[0]);
+	struct queue_msg qm;
+	ck_assert_int_eq(queue_envelope_read(path, &qm, err, sizeof(err)), 0);
+	struct deliver_msg m = {.path = path,
+				.offset = qm.offset,
+				.return_path = "s@x.ex",
+				.rcpt = "alice@example.test"};
+	queue_msg_free(&qm);
+	struct deliver_user alice = {.name = "alice"};
+	struct deliver_result res;
+	deliver_one(&fx.cfg, &alice, &m, DELIVER_FRESH, &res);
+	size_t n = queue_state_try(line, sizeof(line), 0, time(NULL));
+	ck_assert_int_eq(queue_state_append(fx.svc.queue_dir, id[0], line, n,
+					    false, err, sizeof(err)),
+			 0);
+	queue_runner_start(fx.svc.runner);
+	run_until(&fx, queue_empty);
+	ck_assert_uint_eq(inbox(&fx, "alice"), 2);
 	rfx_done(&fx);
 }
 END_TEST
@@ -268,6 +314,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("runner");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, startup_delivers_in_doubt);
+	tcase_add_test(tc, startup_trusts_records);
 	tcase_add_test(tc, kick_remote_parked);
 	tcase_add_test(tc, temporary_failure_retried);
 	suite_add_tcase(s, tc);
