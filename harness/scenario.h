@@ -120,6 +120,7 @@ struct expect_spec {
 	struct scenario_str *body_has;
 	size_t n_body_has;
 	struct scenario_re body_re;
+	struct scenario_re body_lacks_re; /* no body line may match */
 	struct scenario_re *untagged;
 	size_t n_untagged;
 	long untagged_count;

@@ -17,7 +17,7 @@ set -eu
 build_pkgs="cmake make gcc clang pkg-config libssl-dev libyaml-dev check
 libevent-dev libunbound-dev libcrypt-dev zlib1g-dev openssl ca-certificates"
 test_pkgs="libclang-rt-14-dev valgrind gcovr clang-format curl python3 swaks
-procps msmtp"
+procps msmtp fetchmail mpop"
 
 usage() {
 	sed -n '2,14s/^# \{0,1\}//p' "$0"

@@ -24,6 +24,8 @@ static const struct config_listener dev_listeners[] = {
 	DEV_LISTENER("submission", PROTO_SUBMISSION, 2587, LISTEN_TLS_STARTTLS),
 	DEV_LISTENER("submissions", PROTO_SUBMISSION, 2465,
 		     LISTEN_TLS_IMPLICIT),
+	DEV_LISTENER("pop3", PROTO_POP3, 2110, LISTEN_TLS_STARTTLS),
+	DEV_LISTENER("pop3s", PROTO_POP3, 2995, LISTEN_TLS_IMPLICIT),
 	/* loopback only, so no TLS (RFC 2033 5: not over wide area nets) */
 	DEV_LISTENER("lmtp", PROTO_LMTP, 2424, LISTEN_TLS_NONE),
 };
@@ -63,6 +65,13 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	c->smtp_max_recipients = 1000;
 	c->pool_threads = 4;
 	c->smtp_max_errors = 10;
+	c->pop3_line_max = 255;
+	c->pop3_autologout = 600;
+	c->pop3_cleartext = CLEARTEXT_LOOPBACK;
+	c->pop3_auth_failure_delay = 2;
+	c->pop3_apop = true;
+	c->pop3_login_delay = 0;
+	c->pop3_max_errors = 20;
 	c->queue_retry_min = 60;
 	c->queue_retry_max = 3600;
 	c->queue_max_age = 5 * 86400;
@@ -280,6 +289,37 @@ static int load_smtp(struct loader *ld, const struct ytree_node *root,
 	return 0;
 }
 
+static int load_pop3(struct loader *ld, const struct ytree_node *root,
+		     struct quilld_config *c)
+{
+	static const char *const keys[] = {
+		"line_max",	      "autologout", "cleartext_auth",
+		"auth_failure_delay", "apop",	    "login_delay",
+		"max_errors",	      NULL};
+	static const char *const cleartext[] = {"always", "loopback", "never",
+						NULL};
+	const struct ytree_node *m;
+	int ct = (int)c->pop3_cleartext;
+	/* RFC 2449 section 4 (255 octets at least), RFC 1939 section 3
+	 * (an autologout timer of at least 10 minutes) */
+	if (section(ld, root, "pop3", keys, &m) != 0 ||
+	    get_uint(ld, m, "pop3", "line_max", 255, 8192, &c->pop3_line_max) !=
+		    0 ||
+	    get_uint(ld, m, "pop3", "autologout", 600, 86400,
+		     &c->pop3_autologout) != 0 ||
+	    get_enum(ld, m, "pop3", "cleartext_auth", cleartext, &ct) != 0 ||
+	    get_uint(ld, m, "pop3", "auth_failure_delay", 0, 60,
+		     &c->pop3_auth_failure_delay) != 0 ||
+	    get_bool(ld, m, "pop3", "apop", &c->pop3_apop) != 0 ||
+	    get_uint(ld, m, "pop3", "login_delay", 0, 86400,
+		     &c->pop3_login_delay) != 0 ||
+	    get_uint(ld, m, "pop3", "max_errors", 1, 1000,
+		     &c->pop3_max_errors) != 0)
+		return -1;
+	c->pop3_cleartext = (enum config_cleartext)ct;
+	return 0;
+}
+
 /* auth: SMTP AUTH (RFC 4954); submission: RFC 6409 policy */
 static int load_auth(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
@@ -384,9 +424,9 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"state_dir", "hostname",   "domain",	"run_as", "log",
-		"tls",	     "users",	   "limits",	"smtp",	  "queue",
-		"auth",	     "submission", "listeners", NULL};
+		"state_dir", "hostname", "domain",     "run_as",    "log",
+		"tls",	     "users",	 "limits",     "smtp",	    "pop3",
+		"queue",     "auth",	 "submission", "listeners", NULL};
 	char state_dir[CONFIG_PATH_MAX] = "";
 	if (ytree_check_keys(ld->t, root, "", keys, ld->err) != 0 ||
 	    get_string(ld, root, "", "state_dir", state_dir,
@@ -406,6 +446,7 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 			       load_users(ld, root, c) ||
 			       load_limits(ld, root, c) ||
 			       load_smtp(ld, root, c) ||
+			       load_pop3(ld, root, c) ||
 			       load_queue(ld, root, c) ||
 			       load_auth(ld, root, c) ||
 			       load_listeners(ld, root, c)

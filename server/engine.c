@@ -11,7 +11,7 @@ const struct engine_ops *engine_for(enum config_proto proto)
 	case PROTO_LMTP: /* the SMTP engine in LMTP mode (RFC 2033) */
 		return &smtp_engine_ops;
 	case PROTO_POP3:
-		break;
+		return &pop3_engine_ops;
 	}
 	return NULL;
 }

@@ -1,7 +1,7 @@
 /*
  * engine.h - what the host needs of a protocol engine.
  *
- * Every server engine (SMTP now; POP3, IMAP later) is driven the same way
+ * Every server engine (SMTP and POP3 now; IMAP later) is driven the same way
  * by host.c: bytes in, reply bytes out, and a request when the host has to
  * act. STARTTLS and CLOSE the host carries out itself; every other request
  * (a recipient to judge, a message to spool) goes to the engine's serve()
@@ -67,11 +67,15 @@ struct engine_ops {
 	void (*tls_done)(void *session, bool ok, const char *desc);
 	void (*shutdown)(void *session);
 	void (*timeout)(void *session);
+	/* Seconds of silence before timeout(); NULL: limits.idle_timeout. */
+	unsigned (*idle_timeout)(const struct quilld_config *cfg);
 };
 
 const struct engine_ops *engine_for(enum config_proto proto);
 
 /* smtp_host.c */
 extern const struct engine_ops smtp_engine_ops;
+/* pop3_host.c */
+extern const struct engine_ops pop3_engine_ops;
 
 #endif

@@ -7,9 +7,10 @@
  * finish later on the pool, reading pauses meanwhile), STARTTLS (write the
  * 220, drop all buffered plaintext, hand the socket to an OpenSSL
  * bufferevent: RFC 3207 section 4.2) or CLOSE (write what is left, then
- * close). Idle timeouts (RFC 5321 4.5.3.2.7) are the bufferevent's read
- * and write timeouts. A peer that does not read its replies stops being
- * read from, so memory per connection stays bounded.
+ * close). Idle timeouts (RFC 5321 4.5.3.2.7; an engine may have its own,
+ * as POP3's autologout) are the bufferevent's read and write timeouts. A
+ * peer that does not read its replies stops being read from and served,
+ * so memory per connection stays bounded.
  */
 #include "host_internal.h"
 
@@ -88,9 +89,18 @@ static size_t conn_pending_output(const struct conn *c)
 	return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
+/* The engine's own idle limit (POP3: its autologout timer), or the
+ * configured one. */
+static unsigned conn_idle_seconds(const struct conn *c)
+{
+	if (c->ops->idle_timeout != NULL)
+		return c->ops->idle_timeout(&c->h->cfg);
+	return c->h->cfg.idle_timeout;
+}
+
 static void conn_set_timeouts(struct conn *c)
 {
-	struct timeval tv = {.tv_sec = (time_t)c->h->cfg.idle_timeout};
+	struct timeval tv = {.tv_sec = (time_t)conn_idle_seconds(c)};
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 }
 
@@ -186,17 +196,21 @@ static void conn_pump(struct conn *c)
 
 	while (!c->closing && !c->pending) {
 		enum engine_request req = c->ops->request(c->session);
-		if (req == ENGINE_REQ_SERVE) {
-			if (!conn_serve(c))
-				return;
-			continue;
-		}
-		if (req != ENGINE_REQ_NONE || evbuffer_get_length(in) == 0)
+		if (req == ENGINE_REQ_NONE && evbuffer_get_length(in) == 0)
 			break;
+		if (req != ENGINE_REQ_NONE && req != ENGINE_REQ_SERVE)
+			break;
+		/* a request may write much (a message streamed out): like
+		 * input, it waits until the peer has read what is queued */
 		if (conn_pending_output(c) > OUTPUT_HIGH_WATER) {
 			c->throttled = 1;
 			bufferevent_disable(c->bev, EV_READ);
 			return;
+		}
+		if (req == ENGINE_REQ_SERVE) {
+			if (!conn_serve(c))
+				return;
+			continue;
 		}
 		struct evbuffer_iovec v;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
@@ -298,7 +312,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && !c->closing && !c->handshaking) {
 		log_info(c->id, "idle_timeout seconds=%u",
-			 c->h->cfg.idle_timeout);
+			 conn_idle_seconds(c));
 		c->ops->timeout(c->session);
 		conn_flush(c);
 		conn_request(c);
