@@ -1,7 +1,7 @@
 /*
  * store_bench.c - the mail store's speed, both backends (bench/README.md).
  *
- *	store_bench [-n APPENDS] [-N MESSAGES] [-s SIZE] [DIR]
+ *	store_bench [-n APPENDS] [-N MESSAGES] [-m APPENDS] [-s SIZE] [DIR]
  *
  * 1. fsync'd appends per second: APPENDS (1,000) messages of SIZE (4 KB)
  *    to INBOX, each committed with its UID (as IMAP APPEND does) and
@@ -12,9 +12,12 @@
  *    drop caches between steps for a truly cold disk):
  *      first open   numbers the messages a delivery left without UIDs
  *      open         with the index
+ *      big          -m (200) fsync'd appends of SIZE into that mailbox,
+ *                   with and without UIDs: what a large mailbox costs
+ *                   each append
  *      no index     after deleting the index file (Maildir: quill-index,
  *                   the UID list stays; mbox: .inbox.quill-index, so the
- *                   whole file is parsed and renumbered)
+ *                   whole file is parsed again)
  * Prints a table. The store lives under DIR (default: the current
  * directory), in a directory removed at the end.
  */
@@ -133,11 +136,11 @@ static double time_open(enum store_kind kind, const char *root, unsigned flags,
 }
 
 static void bench(enum store_kind kind, const char *dir, unsigned n_app,
-		  unsigned n_big, size_t size)
+		  unsigned n_big, unsigned n_late, size_t size)
 {
 	const char *name = kind == STORE_KIND_MAILDIR ? "maildir" : "mbox";
 	char root[PATH_MAX], idx[PATH_MAX + 32];
-	double t, rate_uid, rate_nouid, first, with_idx, no_idx;
+	double t, rate_uid, rate_nouid, first, with_idx, no_idx, late_uid, late;
 	uint32_t count;
 	struct store *st;
 	char *body = make_body(size), *small = make_body(2048);
@@ -177,14 +180,26 @@ static void bench(enum store_kind kind, const char *dir, unsigned n_app,
 		fprintf(stderr, "%s: %u messages, expected %u\n", name,
 			(unsigned)count, n_big);
 	with_idx = time_open(kind, root, STORE_OPEN_READONLY, &count);
+	st = open_store(kind, root, true);
+	t = now();
+	for (unsigned i = 0; i < n_late; i++)
+		append(st, body, size, true);
+	late_uid = n_late / (now() - t);
+	t = now();
+	for (unsigned i = 0; i < n_late; i++)
+		append(st, body, size, false);
+	late = n_late / (now() - t);
+	store_close(&st);
 	snprintf(idx, sizeof(idx), "%s/%s", root,
 		 kind == STORE_KIND_MAILDIR ? "quill-index"
 					    : ".inbox.quill-index");
 	if (unlink(idx) != 0)
 		perror(idx);
 	no_idx = time_open(kind, root, STORE_OPEN_READONLY, &count);
-	printf("| %-7s | %9.0f | %9.0f | %10.3f | %10.3f | %10.3f |\n", name,
-	       rate_uid, rate_nouid, first, with_idx, no_idx);
+	printf("| %-7s | %9.0f | %9.0f | %9.0f | %9.0f | %10.3f | %10.3f | "
+	       "%10.3f |\n",
+	       name, rate_uid, rate_nouid, late_uid, late, first, with_idx,
+	       no_idx);
 	fflush(stdout);
 	nftw(root, rm, 16, FTW_DEPTH | FTW_PHYS);
 	free(body);
@@ -193,12 +208,12 @@ static void bench(enum store_kind kind, const char *dir, unsigned n_app,
 
 int main(int argc, char **argv)
 {
-	unsigned n_app = 1000, n_big = 100000;
+	unsigned n_app = 1000, n_big = 100000, n_late = 200;
 	size_t size = 4096;
 	const char *dir = ".";
 	int c;
 
-	while ((c = getopt(argc, argv, "n:N:s:")) != -1) {
+	while ((c = getopt(argc, argv, "n:N:m:s:")) != -1) {
 		switch (c) {
 		case 'n':
 			n_app = (unsigned)strtoul(optarg, NULL, 10);
@@ -206,27 +221,31 @@ int main(int argc, char **argv)
 		case 'N':
 			n_big = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'm':
+			n_late = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 's':
 			size = (size_t)strtoul(optarg, NULL, 10);
 			break;
 		default:
 			fprintf(stderr, "usage: store_bench [-n APPENDS] "
-					"[-N MESSAGES] [-s SIZE] [DIR]\n");
+					"[-N MESSAGES] [-m APPENDS] [-s SIZE] "
+					"[DIR]\n");
 			return 2;
 		}
 	}
 	if (optind < argc)
 		dir = argv[optind];
-	printf("%u fsync'd appends of %zu bytes; a mailbox of %u messages "
-	       "of 2048 bytes\n\n",
-	       n_app, size, n_big);
-	printf("| backend | app/s+UID | app/s     | first open | open (idx) "
-	       "| no index   |\n");
-	printf("| ------- | --------- | --------- | ---------- | ---------- "
-	       "| ---------- |\n");
+	printf("%u fsync'd appends of %zu bytes to an empty INBOX, %u to an "
+	       "INBOX of %u messages of 2048 bytes\n\n",
+	       n_app, size, n_late, n_big);
+	printf("| backend | app/s+UID | app/s     | big+UID   | big app/s "
+	       "| first open | open (idx) | no index   |\n");
+	printf("| ------- | --------- | --------- | --------- | --------- "
+	       "| ---------- | ---------- | ---------- |\n");
 	fflush(stdout);
-	bench(STORE_KIND_MAILDIR, dir, n_app, n_big, size);
-	bench(STORE_KIND_MBOX, dir, n_app, n_big, size);
+	bench(STORE_KIND_MAILDIR, dir, n_app, n_big, n_late, size);
+	bench(STORE_KIND_MBOX, dir, n_app, n_big, n_late, size);
 	printf("\nopen times in seconds (store_open + read-only SELECT)\n");
 	return 0;
 }

@@ -8,10 +8,13 @@
  *	quill store check   --root DIR [--mbox] [--repair]
  *	quill store convert --from-root A --from maildir|mbox
  *			    --to-root B --to maildir|mbox
+ * (flag, expunge and cat are in store_edit.c.)
  *
  * Every command goes through server/store/store.h with fsync on, so what
  * it reports done is on disk. See docs/store.md "The quill store command".
  */
+#include "store_cmd.h"
+
 #include "store/store.h"
 
 #include <errno.h>
@@ -26,20 +29,6 @@
 
 int cmd_store(int argc, char **argv);
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-#define KW_MAX 64
-
-struct sopts {
-	const char *root, *mailbox, *from_root, *to_root;
-	enum store_kind kind, from, to;
-	bool repair, have_from, have_to;
-	unsigned flags;
-	const char *kw[KW_MAX];
-	size_t n_kw;
-	time_t date;
-};
-
 static const struct {
 	const char *name;
 	unsigned flag;
@@ -49,8 +38,8 @@ static const struct {
 	{"\\Draft", STORE_F_DRAFT},
 };
 
-static void fail(const char *cmd, const char *what,
-		 const struct store_error *err)
+void store_cmd_fail(const char *cmd, const char *what,
+		    const struct store_error *err)
 {
 	fprintf(stderr, "%s: %s: %s (%s)\n", cmd, what, err->msg,
 		store_strerror(err->code));
@@ -97,7 +86,7 @@ static int parse_flags(struct sopts *o, char *s)
 	return 0;
 }
 
-static int parse_opts(const char *cmd, int argc, char **argv, struct sopts *o)
+int store_cmd_opts(const char *cmd, int argc, char **argv, struct sopts *o)
 {
 	static const struct option longopts[] = {
 		{"root", required_argument, NULL, 'r'},
@@ -107,6 +96,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct sopts *o)
 		{"keyword", required_argument, NULL, 'k'},
 		{"date", required_argument, NULL, 'd'},
 		{"repair", no_argument, NULL, 'R'},
+		{"set", no_argument, NULL, 'S'},
+		{"add", no_argument, NULL, 'P'},
+		{"remove", no_argument, NULL, 'M'},
 		{"from-root", required_argument, NULL, 'A'},
 		{"to-root", required_argument, NULL, 'B'},
 		{"from", required_argument, NULL, 'F'},
@@ -116,7 +108,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct sopts *o)
 	};
 	int c;
 
-	*o = (struct sopts){.mailbox = "INBOX", .kind = STORE_KIND_MAILDIR};
+	*o = (struct sopts){.mailbox = "INBOX",
+			    .kind = STORE_KIND_MAILDIR,
+			    .mode = STORE_FLAGS_ADD};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char *end;
@@ -155,6 +149,13 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct sopts *o)
 		case 'R':
 			o->repair = true;
 			break;
+		case 'S':
+		case 'P':
+		case 'M':
+			o->mode = c == 'S'   ? STORE_FLAGS_SET
+				  : c == 'P' ? STORE_FLAGS_ADD
+					     : STORE_FLAGS_REMOVE;
+			break;
 		case 'A':
 			o->from_root = optarg;
 			break;
@@ -179,8 +180,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct sopts *o)
 	return -1;
 }
 
-static int open_store(const char *cmd, enum store_kind kind, const char *root,
-		      struct store **st)
+int store_cmd_open(const char *cmd, enum store_kind kind, const char *root,
+		   struct store **st)
 {
 	struct store_config cfg;
 	struct store_error err;
@@ -191,7 +192,7 @@ static int open_store(const char *cmd, enum store_kind kind, const char *root,
 	}
 	store_config_init(&cfg, kind, root);
 	if (store_open(&cfg, st, &err) != 0) {
-		fail(cmd, root, &err);
+		store_cmd_fail(cmd, root, &err);
 		return EXIT_FAIL;
 	}
 	return -1;
@@ -240,7 +241,7 @@ static int cmd_append(int argc, char **argv)
 	struct store_error err;
 	struct store *st;
 	struct sopts o;
-	int rc = parse_opts(cmd, argc, argv, &o);
+	int rc = store_cmd_opts(cmd, argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;
@@ -248,12 +249,12 @@ static int cmd_append(int argc, char **argv)
 		fprintf(stderr, "%s: no FILE\n", cmd);
 		return EXIT_USAGE;
 	}
-	rc = open_store(cmd, o.kind, o.root, &st);
+	rc = store_cmd_open(cmd, o.kind, o.root, &st);
 	if (rc >= 0)
 		return rc;
 	rc = EXIT_OK;
 	if (ensure_mailbox(st, o.mailbox, &err) != 0) {
-		fail(cmd, o.mailbox, &err);
+		store_cmd_fail(cmd, o.mailbox, &err);
 		rc = EXIT_FAIL;
 	}
 	for (int i = optind; i < argc && rc == EXIT_OK; i++) {
@@ -268,7 +269,7 @@ static int cmd_append(int argc, char **argv)
 			break;
 		}
 		if (append_fd(st, o.mailbox, fd, &o, &uid, &err) != 0) {
-			fail(cmd, argv[i], &err);
+			store_cmd_fail(cmd, argv[i], &err);
 			rc = EXIT_FAIL;
 		} else {
 			printf("%u\t%s\n", (unsigned)uid, argv[i]);
@@ -300,16 +301,16 @@ static int cmd_ls(int argc, char **argv)
 	struct store_error err;
 	struct store *st;
 	struct sopts o;
-	int rc = parse_opts(cmd, argc, argv, &o);
+	int rc = store_cmd_opts(cmd, argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;
-	rc = open_store(cmd, o.kind, o.root, &st);
+	rc = store_cmd_open(cmd, o.kind, o.root, &st);
 	if (rc >= 0)
 		return rc;
 	if (store_mailbox_open(st, o.mailbox, STORE_OPEN_READONLY, &mb, &err) !=
 	    0) {
-		fail(cmd, o.mailbox, &err);
+		store_cmd_fail(cmd, o.mailbox, &err);
 		store_close(&st);
 		return EXIT_FAIL;
 	}
@@ -319,7 +320,7 @@ static int cmd_ls(int argc, char **argv)
 		bool any = false;
 
 		if (store_msg_info(mb, s, &info, &err) != 0) {
-			fail(cmd, "info", &err);
+			store_cmd_fail(cmd, "info", &err);
 			rc = EXIT_FAIL;
 			break;
 		}
@@ -456,17 +457,17 @@ static int cmd_check(int argc, char **argv)
 	uint64_t msgs = 0;
 	size_t boxes = 0;
 	struct sopts o;
-	int rc = parse_opts(cmd, argc, argv, &o);
+	int rc = store_cmd_opts(cmd, argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;
 	if (o.root != NULL && o.repair && o.kind == STORE_KIND_MAILDIR)
 		nftw(o.root, rm_cache, 16, FTW_PHYS);
-	rc = open_store(cmd, o.kind, o.root, &st);
+	rc = store_cmd_open(cmd, o.kind, o.root, &st);
 	if (rc >= 0)
 		return rc;
 	if (store_list(st, &list, &err) != 0) {
-		fail(cmd, "list", &err);
+		store_cmd_fail(cmd, "list", &err);
 		store_close(&st);
 		return EXIT_FAIL;
 	}
@@ -478,7 +479,7 @@ static int cmd_check(int argc, char **argv)
 			continue;
 		boxes++;
 		if (check_mailbox(st, e->name, o.repair, &msgs, &err) != 0) {
-			fail(cmd, e->name, &err);
+			store_cmd_fail(cmd, e->name, &err);
 			rc = EXIT_FAIL;
 		}
 	}
@@ -544,7 +545,7 @@ static int cmd_convert(int argc, char **argv)
 	struct store_error err;
 	struct store_list list;
 	struct sopts o;
-	int rc = parse_opts(cmd, argc, argv, &o);
+	int rc = store_cmd_opts(cmd, argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;
@@ -556,16 +557,16 @@ static int cmd_convert(int argc, char **argv)
 			cmd);
 		return EXIT_USAGE;
 	}
-	rc = open_store(cmd, o.from, o.from_root, &src);
+	rc = store_cmd_open(cmd, o.from, o.from_root, &src);
 	if (rc >= 0)
 		return rc;
-	rc = open_store(cmd, o.to, o.to_root, &dst);
+	rc = store_cmd_open(cmd, o.to, o.to_root, &dst);
 	if (rc >= 0) {
 		store_close(&src);
 		return rc;
 	}
 	if (store_list(src, &list, &err) != 0) {
-		fail(cmd, "list", &err);
+		store_cmd_fail(cmd, "list", &err);
 		store_close(&src);
 		store_close(&dst);
 		return EXIT_FAIL;
@@ -578,7 +579,7 @@ static int cmd_convert(int argc, char **argv)
 		if (e->attrs & (STORE_LIST_NOSELECT | STORE_LIST_NONEXISTENT))
 			continue;
 		if (convert_mailbox(src, dst, e->name, &n, &err) != 0) {
-			fail(cmd, e->name, &err);
+			store_cmd_fail(cmd, e->name, &err);
 			rc = EXIT_FAIL;
 		}
 		printf("%s\t%u\n", e->name, n);
@@ -586,7 +587,7 @@ static int cmd_convert(int argc, char **argv)
 	for (size_t i = 0; i < list.count && rc == EXIT_OK; i++)
 		if ((list.entries[i].attrs & STORE_LIST_SUBSCRIBED) &&
 		    store_subscribe(dst, list.entries[i].name, true, &err) != 0)
-			fail(cmd, "subscribe", &err);
+			store_cmd_fail(cmd, "subscribe", &err);
 	store_list_clear(&list);
 	store_close(&src);
 	store_close(&dst);
@@ -610,6 +611,18 @@ static const struct {
 	{"convert",
 	 "--from-root A --from maildir|mbox --to-root B --to maildir|mbox",
 	 "copy every mailbox with flags, keywords and dates", cmd_convert},
+	{"flag",
+	 "--root DIR [--mbox] [--mailbox NAME] [--add|--remove|--set] "
+	 "--flags FLAGS UID...",
+	 "change flags and keywords (default --add)", store_cmd_flag},
+	{"expunge", "--root DIR [--mbox] [--mailbox NAME] [UID...]",
+	 "remove the messages with \\Deleted (of these UIDs)",
+	 store_cmd_expunge},
+	{"cat", "--root DIR [--mbox] [--mailbox NAME] UID",
+	 "the message's bytes on stdout", store_cmd_cat},
+	{"status", "--root DIR [--mbox] [--mailbox NAME]",
+	 "messages, recent, unseen, UIDVALIDITY, UIDNEXT (read-only)",
+	 store_cmd_status},
 };
 
 int cmd_store(int argc, char **argv)

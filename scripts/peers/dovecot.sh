@@ -17,6 +17,8 @@
 # IMAPS 3993, LMTP 3024; ports from QUILL_PEER_*_PORT (see common.sh).
 # Users alice/wonderland and bob/builder, domain example.test, Maildir
 # under $QUILL_PEERS_DIR/mail/<user>/Maildir, owned by system user quillpeer.
+# QUILL_PEER_DOVECOT_MAIL sets another mail_location for start (e.g.
+# mbox:~/mail:INBOX=~/mail/inbox; ~ is the user's home above).
 # Needs root (install, and start: the master binds and setuids).
 set -eu -o pipefail
 
@@ -39,8 +41,10 @@ DC_PIDFILE=$DC_RUN/master.pid
 # The auth socket Postfix's submission service uses for SASL.
 DC_AUTH_SOCKET=$DC_RUN/auth-postfix
 
+DC_MAIL=${QUILL_PEER_DOVECOT_MAIL:-maildir:~/Maildir}
+
 usage() {
-	sed -n '2,21s/^# \{0,1\}//p' "$0"
+	sed -n '2,23s/^# \{0,1\}//p' "$0"
 }
 
 running_pid() {
@@ -78,6 +82,8 @@ write_config() {
 	need_root "Dovecot's master binds ports and switches users" start
 	[ -x "$DOVECOT" ] || die "Dovecot is not installed; run: $0 install"
 	check_ports
+	[[ $DC_MAIL =~ ^(maildir|mbox):[A-Za-z0-9_.~/:=%-]+$ ]] ||
+		die "QUILL_PEER_DOVECOT_MAIL: maildir:... or mbox:... with plain characters (got '$DC_MAIL')"
 	ensure_state_dir
 	ensure_mail_user
 	ensure_mail_dirs
@@ -145,7 +151,7 @@ mail_uid = $PEER_MAIL_USER
 mail_gid = $PEER_MAIL_USER
 first_valid_uid = $PEER_MAIL_UID
 first_valid_gid = $PEER_MAIL_GID
-mail_location = maildir:~/Maildir
+mail_location = $DC_MAIL
 
 # Users are full addresses; a login without a domain ("alice") gets
 # @$PEER_DOMAIN added, so "alice" and "alice@$PEER_DOMAIN" are one user and

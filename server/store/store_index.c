@@ -12,27 +12,35 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "store_fs.h"
+#include "store_index_int.h"
 #include "store_util.h"
 
-static uint32_t get32(const unsigned char *p)
+#define get32 sx_get32
+#define get64 sx_get64
+#define put32 sx_put32
+#define put64 sx_put64
+
+uint32_t sx_get32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
 }
 
-static uint64_t get64(const unsigned char *p)
+uint64_t sx_get64(const unsigned char *p)
 {
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-static void put32(unsigned char *p, uint32_t v)
+void sx_put32(unsigned char *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static void put64(unsigned char *p, uint64_t v)
+void sx_put64(unsigned char *p, uint64_t v)
 {
 	put32(p, (uint32_t)v);
 	put32(p + 4, (uint32_t)(v >> 32));
@@ -54,28 +62,33 @@ static uint64_t checksum(const unsigned char *data, size_t len)
 	return store_hash(h, data + 96, len - 96);
 }
 
+int sx_keyword_add(struct store_index *idx, const unsigned char *p, size_t n)
+{
+	char name[STORE_KEYWORD_LEN_MAX + 1];
+
+	if (n == 0 || n > STORE_KEYWORD_LEN_MAX)
+		return -1;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	if (!store_keyword_valid(name) ||
+	    store_keywords_find(idx->keywords, idx->n_keywords, name) >= 0 ||
+	    store_keywords_add(&idx->keywords, &idx->n_keywords, name) != 0)
+		return -1;
+	return 0;
+}
+
 static int parse_keywords(const unsigned char *p, size_t len, uint32_t count,
 			  struct store_index *idx, struct store_error *err)
 {
 	size_t start = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		char name[STORE_KEYWORD_LEN_MAX + 1];
 		size_t n = i - start;
 
 		if (p[i] != '\n')
 			continue;
-		if (n == 0 || n > STORE_KEYWORD_LEN_MAX)
+		if (sx_keyword_add(idx, p + start, n) != 0)
 			return store_fail(err, STORE_E_CORRUPT, "bad keyword");
-		memcpy(name, p + start, n);
-		name[n] = '\0';
-		if (!store_keyword_valid(name) ||
-		    store_keywords_find(idx->keywords, idx->n_keywords, name) >=
-			    0)
-			return store_fail(err, STORE_E_CORRUPT, "bad keyword");
-		if (store_keywords_add(&idx->keywords, &idx->n_keywords,
-				       name) != 0)
-			return store_fail_errno(err, errno, "index");
 		start = i + 1;
 	}
 	if (start != len || idx->n_keywords != count)
@@ -83,7 +96,7 @@ static int parse_keywords(const unsigned char *p, size_t len, uint32_t count,
 	return 0;
 }
 
-static void get_rec(const unsigned char *p, struct store_rec *r)
+void sx_get_rec(const unsigned char *p, struct store_rec *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->uid = get32(p);
@@ -98,19 +111,21 @@ static void get_rec(const unsigned char *p, struct store_rec *r)
 	r->aux = get32(p + 60);
 }
 
-static int check_rec(const struct store_rec *r, uint32_t prev_uid,
-		     const struct store_index *idx, uint32_t n_kw)
+bool sx_rec_ok(const struct store_rec *r, uint32_t next_uid, uint32_t n_kw)
 {
 	uint64_t kw_mask = n_kw >= 64 ? UINT64_MAX : (1ULL << n_kw) - 1;
 
-	if (r->uid <= prev_uid || r->uid >= idx->next_uid)
-		return -1;
-	if ((r->flags & ~STORE_F_PERMANENT) != 0 ||
-	    (r->keywords & ~kw_mask) != 0)
-		return -1;
-	if (r->header_size != STORE_HDR_UNKNOWN && r->header_size > r->size)
-		return -1;
-	return 0;
+	return r->uid != 0 && r->uid < next_uid &&
+	       (r->flags & ~STORE_F_PERMANENT) == 0 &&
+	       (r->keywords & ~kw_mask) == 0 &&
+	       (r->header_size == STORE_HDR_UNKNOWN ||
+		r->header_size <= r->size);
+}
+
+static int check_rec(const struct store_rec *r, uint32_t prev_uid,
+		     const struct store_index *idx, uint32_t n_kw)
+{
+	return r->uid > prev_uid && sx_rec_ok(r, idx->next_uid, n_kw) ? 0 : -1;
 }
 
 static int parse_header(const unsigned char *p, size_t len,
@@ -135,8 +150,8 @@ static int parse_header(const unsigned char *p, size_t len,
 	*kw_bytes_r = get32(p + 68);
 	want = STORE_INDEX_HEADER_SIZE +
 	       (uint64_t)*count_r * STORE_INDEX_RECORD_SIZE + *kw_bytes_r;
-	if (want != len || get64(p + 72) != 0 || get64(p + 80) != 0 ||
-	    get64(p + 88) != checksum(p, len))
+	if (want > len || get64(p + 72) != 0 || get64(p + 80) != 0 ||
+	    get64(p + 88) != checksum(p, (size_t)want))
 		return -1;
 	if (idx->uidvalidity == 0 || idx->next_uid == 0 ||
 	    idx->recent_first == 0 || idx->recent_first > idx->next_uid ||
@@ -160,7 +175,7 @@ int store_index_parse(const void *data, size_t len, struct store_index *idx,
 	for (uint32_t i = 0; i < count; i++, off += STORE_INDEX_RECORD_SIZE) {
 		struct store_rec r;
 
-		get_rec(p + off, &r);
+		sx_get_rec(p + off, &r);
 		if (check_rec(&r, prev, idx, kw_count) != 0) {
 			store_index_clear(idx);
 			return store_fail(err, STORE_E_CORRUPT,
@@ -176,10 +191,13 @@ int store_index_parse(const void *data, size_t len, struct store_index *idx,
 		store_index_clear(idx);
 		return -1;
 	}
+	idx->base_len = off + kw_bytes;
+	idx->file_len = idx->base_len + sx_log_apply(p + idx->base_len,
+						     len - idx->base_len, idx);
 	return 0;
 }
 
-static void put_rec(unsigned char *p, const struct store_rec *r)
+void sx_put_rec(unsigned char *p, const struct store_rec *r)
 {
 	put32(p, r->uid);
 	put32(p + 4, r->flags & STORE_F_PERMANENT);
@@ -231,7 +249,7 @@ int store_index_format(struct store_index *idx, unsigned char **data_r,
 	put32(p + 68, (uint32_t)kw_bytes);
 	off = STORE_INDEX_HEADER_SIZE;
 	for (size_t i = 0; i < idx->recs.n; i++, off += STORE_INDEX_RECORD_SIZE)
-		put_rec(p + off, &idx->recs.v[i]);
+		sx_put_rec(p + off, &idx->recs.v[i]);
 	for (size_t i = 0; i < idx->n_keywords; i++) {
 		size_t n = strlen(idx->keywords[i]);
 
@@ -240,6 +258,7 @@ int store_index_format(struct store_index *idx, unsigned char **data_r,
 		off += n + 1;
 	}
 	put64(p + 88, checksum(p, len));
+	idx->base_len = idx->file_len = len;
 	*data_r = p;
 	*len_r = len;
 	return 0;
@@ -280,17 +299,30 @@ int store_index_write(const char *path, struct store_index *idx, bool dosync,
 	return rc;
 }
 
+static uint64_t stamp(uint64_t generation, uint64_t len)
+{
+	return generation == 0 ? 0 : generation ^ (len * 0x9e3779b97f4a7c15ULL);
+}
+
+uint64_t store_index_stamp(const struct store_index *idx)
+{
+	return stamp(idx->generation, idx->file_len);
+}
+
 uint64_t store_index_peek(const char *path)
 {
 	unsigned char h[STORE_INDEX_HEADER_SIZE];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 	ssize_t n;
 
 	if (fd < 0)
 		return 0;
 	n = store_pread_full(fd, h, sizeof(h), 0);
+	if (fstat(fd, &st) != 0)
+		n = -1;
 	close(fd);
 	if (n != (ssize_t)sizeof(h) || memcmp(h, "QIDX", 4) != 0)
 		return 0;
-	return get64(h + 32);
+	return stamp(get64(h + 32), (uint64_t)st.st_size);
 }

@@ -20,6 +20,20 @@
  *   uid, flags (u32)  keywords, size, offset, raw length, internal date,
  *   fingerprint (u64)  header size, aux (u32)
  * then the keyword names, each ended by '\n'.
+ *
+ * Appended deltas may follow (store_index_log.c), so that adding or
+ * changing a few records does not rewrite a large index:
+ *   0 "QIDD"  4 version (1)  8 delta length  12 record count
+ *   16 uidvalidity (the base's)  20 next uid  24 first recent uid
+ *   28 keyword count after it  32 source inode  40 source size
+ *   48 source mtime  56 keyword bytes  60 reserved (0)
+ * then the records (a UID the index has replaces its record, a new one
+ * must be above every UID), the new keyword names, and a 64-bit FNV-1a
+ * of the delta before it. A reader applies deltas in order and stops at
+ * the first that is torn or inconsistent (what follows it is ignored and
+ * cut off by the next writer). A writer appends under the mailbox's lock
+ * to the file it read (same base generation and length), and writes the
+ * whole index again once the deltas outgrow the base.
  */
 #ifndef QUILL_STORE_INDEX_H
 #define QUILL_STORE_INDEX_H
@@ -37,7 +51,8 @@
 
 struct store_index {
 	uint32_t uidvalidity, next_uid, recent_first;
-	uint64_t generation;
+	uint64_t generation;	     /* of the base, random per whole write */
+	uint64_t base_len, file_len; /* bytes of the base; base + deltas */
 	uint64_t src_ino, src_size, src_mtime_ns;
 	struct store_recs recs;
 	char **keywords;
@@ -55,7 +70,19 @@ int store_index_read(const char *path, struct store_index *idx,
 		     struct store_error *err);
 int store_index_write(const char *path, struct store_index *idx, bool dosync,
 		      struct store_error *err);
-/* The generation in path's header; 0 if missing or unreadable. */
+/* What path holds now, as a stamp (base generation and length); 0 if
+ * missing or unreadable. Equal to store_index_stamp() of the index last
+ * read or written there, until someone writes it. */
 uint64_t store_index_peek(const char *path);
+uint64_t store_index_stamp(const struct store_index *idx);
+/* Append a delta to the index file at path: the records idx->recs.v[at[i]]
+ * (changed), the records from first_new on (new), the keyword names from
+ * kw_from on, and idx's header fields. idx must be what the file holds
+ * but for these changes (read or written by this handle under the
+ * lock). 1 if that is not so, or the deltas outgrew the base: then write
+ * it whole (store_index_write). */
+int store_index_append(const char *path, struct store_index *idx,
+		       const size_t *at, size_t n_at, size_t first_new,
+		       size_t kw_from, bool dosync, struct store_error *err);
 
 #endif

@@ -91,6 +91,14 @@ int md_load_state(struct store_mailbox *mb, bool force,
 int md_sync_locked(struct store_mailbox *mb, struct md_files *files, bool claim,
 		   struct store_snapshot *snap, struct store_error *err);
 
+/* maildir_append.c */
+/* Under the lock: give the transaction's new files (final names
+ * "new/..." or "cur/...") UIDs by appending to dovecot-uidlist and the
+ * index; 1 if the state does not allow it (then a full sync). */
+int md_uids_append(struct store_mailbox *mb, char *const *final,
+		   struct store_save_msg *msgs, size_t n,
+		   struct store_error *err);
+
 /* maildir_save.c */
 int md_txn_begin(struct store_txn *txn, struct store_error *err);
 int md_save_begin(struct store_txn *txn, struct store_save_msg *m,

@@ -75,7 +75,7 @@ int md_load_state(struct store_mailbox *mb, bool force, struct store_error *err)
 
 	if (ul_load(be, force, err) != 0)
 		return -1;
-	if (gen == 0 || !be->idx_ok || gen != be->idx.generation) {
+	if (gen == 0 || !be->idx_ok || gen != store_index_stamp(&be->idx)) {
 		store_index_clear(&be->idx);
 		be->idx_ok =
 			store_index_read(be->index_path, &be->idx, NULL) == 0;
@@ -381,6 +381,8 @@ static void index_keep(struct md_box *be, const struct store_index *idx)
 	be->idx.next_uid = idx->next_uid;
 	be->idx.recent_first = idx->recent_first;
 	be->idx.generation = idx->generation;
+	be->idx.base_len = idx->base_len;
+	be->idx.file_len = idx->file_len;
 	for (size_t i = 0; i < idx->recs.n && ok; i++) {
 		struct store_rec r = idx->recs.v[i];
 

@@ -143,7 +143,9 @@ static int sync_dirs(struct store_mailbox *mb, struct store_error *err)
 	return 0;
 }
 
-/* Give the new files their UIDs (the lock's sync) and report them. */
+/* Give the new files their UIDs and report them: appended to the UID
+ * list (maildir_append.c), or, when the state does not allow that, by
+ * the lock's full sync. */
 static int assign_uids(struct store_txn *txn, uint32_t *uidvalidity_r,
 		       struct store_error *err)
 {
@@ -154,13 +156,22 @@ static int assign_uids(struct store_txn *txn, uint32_t *uidvalidity_r,
 	struct md_txn *t = txn->be;
 	int rc;
 
-	if (md_scan(be->dir, &files, err) != 0)
-		return -1;
 	rc = md_lock(mb, err);
 	if (rc == 0) {
-		rc = md_sync_locked(mb, &files, false, &snap, err);
+		rc = md_uids_append(mb, t->final, txn->msgs, txn->n, err);
+		if (rc == 0)
+			*uidvalidity_r = be->ul.uidvalidity;
+		if (rc == 1 && (rc = md_scan(be->dir, &files, err)) == 0)
+			rc = md_sync_locked(mb, &files, false, &snap, err) == 0
+				     ? 2
+				     : -1;
 		md_unlock(mb);
 	}
+	if (rc != 2) {
+		md_files_clear(&files);
+		return rc;
+	}
+	rc = 0;
 	for (size_t i = 0; i < txn->n && rc == 0; i++) {
 		struct maildir_name mn;
 		long at;

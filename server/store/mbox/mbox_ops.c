@@ -1,15 +1,15 @@
 /*
  * mbox_ops.c - the mbox backend's struct store_ops: opening a mailbox,
- * reading messages (unquoting mboxrd ">From " lines on the fly, so the
- * bytes read are those appended), flags and keywords (kept in the index,
- * see mbox.h), and change notification.
+ * flags and keywords (in the messages' status lines and the index, see
+ * mbox.h), and change notification. Reading is in mbox_read.c.
  *
- * A message handle holds an fcntl read lock on its message's bytes, so an
- * expunge (which moves later messages) waits for it instead of moving
- * bytes under a reader; appends write past the end and do not wait. The
- * handle checks the message's fingerprint when it opens: if the file was
- * changed behind the index's back, it reports STORE_E_EXPUNGED and the
- * caller syncs.
+ * A flag change writes each changed message's status lines in place
+ * (mbox_status.c), or, where they have no room, rewrites the file from
+ * the first such message (mbox_rewrite); then fsync, then the index. If
+ * a message's status lines show flags the index did not know, another
+ * program changed them (a sync that only read appended mail cannot see
+ * that): the whole file is read again and the change applied to what it
+ * says, so nobody's change is overwritten unseen.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,16 +24,6 @@
 #include "mbox_parse.h"
 #include "store/store_fs.h"
 #include "store/store_util.h"
-
-#define RAW_BUF 65536u
-
-struct mbox_reader {
-	struct mbox_unquoter u;
-	uint64_t raw_read; /* raw bytes read from the file */
-	uint64_t pres_pos; /* presented bytes produced */
-	unsigned char buf[RAW_BUF];
-	size_t len, off;
-};
 
 static int mbox_open(struct store_mailbox *mb, struct store_error *err)
 {
@@ -69,169 +59,22 @@ static void mbox_close(struct store_mailbox *mb)
 	mb->be = NULL;
 }
 
-static bool fingerprint_ok(int fd, const struct store_rec *r)
-{
-	unsigned char from[MBOX_LINE_PREFIX], head[MBOX_HEAD_BYTES];
-	uint32_t flen = r->aux & ~STORE_AUX_QUOTED;
-	size_t fl = flen < MBOX_LINE_PREFIX ? flen : MBOX_LINE_PREFIX;
-	size_t hl = r->raw_len < MBOX_HEAD_BYTES ? (size_t)r->raw_len
-						 : MBOX_HEAD_BYTES;
-
-	return store_pread_full(fd, from, fl, (off_t)r->offset) ==
-		       (ssize_t)fl &&
-	       store_pread_full(fd, head, hl, (off_t)(r->offset + flen)) ==
-		       (ssize_t)hl &&
-	       mbox_fingerprint(from, fl, head, hl) == r->fingerprint;
-}
-
-static int mbox_msg_open(struct store_mailbox *mb, struct store_rec *vr,
-			 struct store_msg *msg, struct store_error *err)
+/* After changes in place: fsync, then the index (the records at[]). */
+static int save_after_write(struct store_mailbox *mb, const size_t *at,
+			    size_t n_at, struct store_error *err)
 {
 	struct mbox_box *be = mb->be;
-	uint64_t deadline = store_now_ms() + mb->st->cfg.lock_timeout_ms;
-	const struct store_rec *r;
-	uint32_t flen;
-	long at;
+	struct stat st;
 
-	/* Where the message is now: the view may predate an expunge that
-	 * moved it; the index is rewritten by every such change. */
-	at = mbox_index_load(be, false)
-		     ? store_recs_find(&be->idx.recs, vr->uid)
-		     : -1;
-	if (at < 0 || be->idx.uidvalidity != mb->uidvalidity)
-		return store_fail(err, STORE_E_EXPUNGED,
-				  "message UID %u was expunged",
-				  (unsigned)vr->uid);
-	r = &be->idx.recs.v[at];
-	flen = r->aux & ~STORE_AUX_QUOTED;
-	msg->fd = open(be->path, O_RDONLY | O_CLOEXEC);
-	if (msg->fd < 0)
-		return store_fail(err, STORE_E_EXPUNGED, "mailbox %s is gone",
-				  mb->name);
-	if (store_ofd_lock(msg->fd, F_RDLCK, (off_t)r->offset,
-			   (off_t)(flen + r->raw_len + 1), deadline,
-			   err) != 0) {
-		store_close_fd(&msg->fd);
-		return -1;
-	}
-	if (!fingerprint_ok(msg->fd, r)) {
-		store_close_fd(&msg->fd);
-		return store_fail(err, STORE_E_EXPUNGED,
-				  "message UID %u changed on disk",
-				  (unsigned)r->uid);
-	}
-	msg->base = r->offset + flen;
-	msg->raw_len = r->raw_len;
-	msg->quoted = (r->aux & STORE_AUX_QUOTED) != 0;
-	msg->info.size = r->size;
-	if (msg->quoted) {
-		struct mbox_reader *rd = calloc(1, sizeof(*rd));
-
-		if (rd == NULL) {
-			store_close_fd(&msg->fd);
-			return store_fail_errno(err, errno, "message");
-		}
-		mbox_unquoter_init(&rd->u);
-		msg->be = rd;
-	}
-	return 0;
-}
-
-/* Next presented bytes into out; 0 at the end. */
-static ssize_t produce(struct store_msg *msg, unsigned char *out, size_t cap)
-{
-	struct mbox_reader *rd = msg->be;
-
-	for (;;) {
-		size_t used, k;
-
-		if (rd->off == rd->len && rd->raw_read < msg->raw_len) {
-			uint64_t left = msg->raw_len - rd->raw_read;
-			size_t want = left < RAW_BUF ? (size_t)left : RAW_BUF;
-			ssize_t n = store_pread_full(
-				msg->fd, rd->buf, want,
-				(off_t)(msg->base + rd->raw_read));
-
-			if (n < 0)
-				return -1;
-			if (n == 0) /* cut short under us */
-				rd->raw_read = msg->raw_len;
-			rd->len = (size_t)n;
-			rd->off = 0;
-			rd->raw_read += (uint64_t)n;
-		}
-		if (rd->off == rd->len)
-			return (ssize_t)mbox_unquote_end(&rd->u, out, cap);
-		k = mbox_unquote(&rd->u, rd->buf + rd->off, rd->len - rd->off,
-				 &used, out, cap);
-		rd->off += used;
-		if (k > 0)
-			return (ssize_t)k;
-	}
-}
-
-static int read_quoted(struct store_msg *msg, uint64_t offset, void *buf,
-		       size_t len, size_t *got_r, struct store_error *err)
-{
-	struct mbox_reader *rd = msg->be;
-	unsigned char skip[4096];
-	size_t got = 0;
-
-	if (offset < rd->pres_pos) {
-		mbox_unquoter_init(&rd->u);
-		rd->raw_read = rd->pres_pos = 0;
-		rd->len = rd->off = 0;
-	}
-	while (rd->pres_pos < offset) {
-		uint64_t left = offset - rd->pres_pos;
-		ssize_t n = produce(msg, skip,
-				    left < sizeof(skip) ? (size_t)left
-							: sizeof(skip));
-
-		if (n < 0)
-			return store_fail_errno(err, errno, "reading message");
-		if (n == 0)
-			break;
-		rd->pres_pos += (uint64_t)n;
-	}
-	while (got < len && rd->pres_pos == offset + got) {
-		ssize_t n = produce(msg, (unsigned char *)buf + got, len - got);
-
-		if (n < 0)
-			return store_fail_errno(err, errno, "reading message");
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		rd->pres_pos += (uint64_t)n;
-	}
-	*got_r = got;
-	return 0;
-}
-
-static int mbox_msg_read(struct store_msg *msg, uint64_t offset, void *buf,
-			 size_t len, size_t *got_r, struct store_error *err)
-{
-	ssize_t n;
-
-	if (msg->quoted)
-		return read_quoted(msg, offset, buf, len, got_r, err);
-	if (offset >= msg->raw_len) {
-		*got_r = 0;
-		return 0;
-	}
-	if (len > msg->raw_len - offset)
-		len = (size_t)(msg->raw_len - offset);
-	n = store_pread_full(msg->fd, buf, len, (off_t)(msg->base + offset));
-	if (n < 0)
-		return store_fail_errno(err, errno, "reading message");
-	*got_r = (size_t)n;
-	return 0;
-}
-
-static void mbox_msg_close(struct store_msg *msg)
-{
-	free(msg->be);
-	msg->be = NULL;
+	if ((mb->st->cfg.fsync && fsync(be->fd) != 0) ||
+	    fstat(be->fd, &st) != 0)
+		return store_fail_errno(err, errno, "%s", be->path);
+	be->idx.src_ino = (uint64_t)st.st_ino;
+	be->idx.src_size = (uint64_t)st.st_size;
+	be->idx.src_mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u +
+			       (uint64_t)st.st_mtim.tv_nsec;
+	return mbox_index_save_delta(mb, at, n_at, be->idx.recs.n,
+				     be->idx.n_keywords, err);
 }
 
 static void apply(struct store_rec *r, enum store_flags_mode mode,
@@ -249,21 +92,24 @@ static void apply(struct store_rec *r, enum store_flags_mode mode,
 	}
 }
 
-static int flags_locked(struct store_mailbox *mb, struct store_flag_update *ups,
-			size_t n, enum store_flags_mode mode, unsigned flags,
-			uint64_t kw, struct store_error *err)
+/* Apply the change to every UID; 2 if the file showed that the index
+ * was stale (nothing is left half-recorded: the caller syncs fully and
+ * tries again). */
+static int apply_all(struct store_mailbox *mb, struct store_flag_update *ups,
+		     size_t n, enum store_flags_mode mode, unsigned flags,
+		     uint64_t kw, bool force, struct store_error *err)
 {
 	struct mbox_box *be = mb->be;
-	bool changed = false;
-	uint32_t recent;
+	size_t rewrite = SIZE_MAX, n_changed = 0;
+	size_t *changed = calloc(n + 1, sizeof(*changed));
+	int rc = changed != NULL ? 0 : store_fail_errno(err, errno, "flags");
 
-	if (mbox_sync_locked(mb, false, &recent, err) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		long at = store_recs_find(&be->idx.recs, ups[i].uid);
 		struct store_rec *r;
 		uint32_t old_flags;
 		uint64_t old_kw;
+		bool stale = false;
 
 		if (at < 0) {
 			ups[i].result = STORE_FLAG_GONE;
@@ -273,16 +119,47 @@ static int flags_locked(struct store_mailbox *mb, struct store_flag_update *ups,
 		old_flags = r->flags;
 		old_kw = r->keywords;
 		apply(r, mode, flags, kw);
-		changed |= r->flags != old_flags || r->keywords != old_kw;
 		ups[i].result = STORE_FLAG_DONE;
 		ups[i].flags = r->flags;
 		ups[i].keywords = r->keywords;
+		if (r->flags == old_flags && r->keywords == old_kw)
+			continue;
+		changed[n_changed++] = (size_t)at;
+		rc = mbox_status_write(mb, (size_t)at, old_flags, old_kw,
+				       force ? NULL : &stale, err);
+		if (rc == 0 && stale)
+			rc = 2;
+		if (rc == 1) {
+			rc = 0;
+			if ((size_t)at < rewrite)
+				rewrite = (size_t)at;
+		}
 	}
-	if (changed && mbox_index_save(mb, err) != 0) {
+	if (rc == 0 && n_changed > 0)
+		rc = rewrite != SIZE_MAX
+			     ? mbox_rewrite(mb, rewrite, NULL, NULL, err)
+			     : save_after_write(mb, changed, n_changed, err);
+	if (rc != 0)
 		mbox_index_load(be, true);
+	free(changed);
+	return rc;
+}
+
+static int flags_locked(struct store_mailbox *mb, struct store_flag_update *ups,
+			size_t n, enum store_flags_mode mode, unsigned flags,
+			uint64_t kw, struct store_error *err)
+{
+	uint32_t recent;
+	int rc;
+
+	if (mbox_sync_locked(mb, false, &recent, err) != 0)
 		return -1;
-	}
-	return 0;
+	rc = apply_all(mb, ups, n, mode, flags, kw, false, err);
+	if (rc != 2)
+		return rc;
+	if (mbox_sync_full_locked(mb, err) != 0)
+		return -1;
+	return apply_all(mb, ups, n, mode, flags, kw, true, err);
 }
 
 static int mbox_flags_write(struct store_mailbox *mb,
@@ -305,9 +182,12 @@ static int intern_locked(struct store_mailbox *mb, const char *const *names,
 	struct store_index *idx = &((struct mbox_box *)mb->be)->idx;
 	bool changed = false;
 	uint32_t recent;
+	size_t k0;
+	int rc;
 
 	if (mbox_sync_locked(mb, false, &recent, err) != 0)
 		return -1;
+	k0 = idx->n_keywords;
 	for (size_t i = 0; i < n; i++) {
 		long at = store_keywords_find(idx->keywords, idx->n_keywords,
 					      names[i]);
@@ -324,7 +204,14 @@ static int intern_locked(struct store_mailbox *mb, const char *const *names,
 		}
 		idx_r[i] = (unsigned)at;
 	}
-	if (changed && mbox_index_save(mb, err) != 0)
+	if (changed &&
+	    mbox_index_save_delta(mb, NULL, 0, idx->recs.n, k0, err) != 0)
+		return -1;
+	/* Dovecot takes X-Keywords names only from the X-IMAPbase list. */
+	rc = changed ? mbox_base_update(mb, false, err) : 0;
+	if (rc > 0)
+		rc = mbox_rewrite(mb, 0, NULL, NULL, err);
+	if (rc < 0)
 		return -1;
 	if (store_keywords_copy(&mb->keywords, &mb->n_keywords, idx->keywords,
 				idx->n_keywords) != 0)

@@ -2,7 +2,8 @@
  * mbox_parse.c - find the messages of an mbox file (RFC 4155 App. A,
  * mboxrd) and make and read its From_ lines; the rules are in
  * mbox_parse.h. The scanner is fed the file in pieces of any size and
- * keeps only the first MBOX_LINE_PREFIX bytes of a line, so a hostile
+ * keeps only the first MBOX_LINE_PREFIX bytes of a line (and at most
+ * MBOX_META_VALUE_MAX bytes of a status field's value), so a hostile
  * file costs memory in proportion to its number of messages only.
  */
 #include "mbox_parse.h"
@@ -28,12 +29,17 @@ static void line_reset(struct mbox_scan *s)
 	s->decided = false;
 	s->from_line = false;
 	s->quote_line = false;
+	mbox_linecls_init(&s->lc);
+	s->lres = MBOX_LINE_MORE;
+	s->capturing = false;
 }
 
 void mbox_scan_init(struct mbox_scan *s, uint64_t start_offset)
 {
 	memset(s, 0, sizeof(*s));
 	s->pos = start_offset;
+	s->at_file_start = start_offset == 0;
+	s->kw.max = MBOX_META_KEYWORDS;
 	line_reset(s);
 }
 
@@ -42,6 +48,56 @@ void mbox_scan_clear(struct mbox_scan *s)
 	free(s->v);
 	s->v = NULL;
 	s->n = s->cap = 0;
+	free(s->val);
+	s->val = NULL;
+	mbox_kwtab_clear(&s->kw);
+}
+
+/* The status field going on has ended: apply its value. */
+static void flush(struct mbox_scan *s)
+{
+	if (!s->in_status)
+		return;
+	mbox_meta_apply(&s->cur.meta, s->status_hdr, s->val, s->val_len,
+			s->at_file_start && s->n == 0, &s->kw);
+	s->in_status = false;
+}
+
+static void decided(struct mbox_scan *s)
+{
+	if (s->lres == MBOX_LINE_CONT) {
+		s->capturing = s->in_status;
+		return;
+	}
+	flush(s);
+	if (s->lres == MBOX_LINE_STATUS) {
+		s->in_status = true;
+		s->status_hdr = s->lc.hdr;
+		s->val_len = 0;
+		s->capturing = true;
+	}
+}
+
+/* Bytes of a header line: classify it, keep a status field's value. */
+static int hdr_bytes(struct mbox_scan *s, const unsigned char *p, size_t n)
+{
+	size_t i = 0, k;
+
+	while (s->lres == MBOX_LINE_MORE && i < n) {
+		s->lres = mbox_linecls_feed(&s->lc, p[i++]);
+		if (s->lres != MBOX_LINE_MORE)
+			decided(s);
+	}
+	if (!s->capturing || i == n)
+		return 0;
+	if (s->val == NULL && (s->val = malloc(MBOX_META_VALUE_MAX)) == NULL)
+		return -1;
+	k = MBOX_META_VALUE_MAX - s->val_len;
+	if (k > n - i)
+		k = n - i;
+	memcpy(s->val + s->val_len, p + i, k);
+	s->val_len += k;
+	return 0;
 }
 
 uint64_t mbox_fingerprint(const void *from, size_t from_len, const void *head,
@@ -97,21 +153,27 @@ static int finish(struct mbox_scan *s, uint64_t end)
 	struct mbox_msg *m = &s->cur;
 	uint64_t total = end - s->content_start;
 	uint64_t strip = s->last_kind == 1 ? 1 : s->last_kind == 2 ? 2 : 0;
+	uint64_t gone = s->hidden + s->escapes * MBOX_ESCAPE_LEN, stable;
 
+	flush(s);
 	if (strip > total)
 		strip = 0;
 	m->raw_len = total - strip;
 	m->terminated = strip > 0;
 	m->quoted = s->quoted_lines > 0;
-	m->size = m->raw_len - s->quoted_lines;
+	m->filtered = gone > 0;
+	if (gone + s->quoted_lines > m->raw_len) /* cannot happen */
+		gone = m->raw_len - s->quoted_lines;
+	m->size = m->raw_len - s->quoted_lines - gone;
 	if (s->hdr_found && s->hdr_raw_end <= s->content_start + m->raw_len)
-		m->header_size =
-			s->hdr_raw_end - s->content_start - s->hdr_quoted;
+		m->header_size = s->hdr_raw_end - s->content_start -
+				 s->hdr_quoted - gone;
 	else
 		m->header_size = m->size;
-	m->fingerprint = store_hash(
-		s->from_hash, s->head,
-		s->head_len < m->raw_len ? s->head_len : (size_t)m->raw_len);
+	stable = m->raw_len > s->hidden ? m->raw_len - s->hidden : 0;
+	m->fingerprint =
+		store_hash(s->from_hash, s->head,
+			   s->head_len < stable ? s->head_len : (size_t)stable);
 	s->in_msg = false;
 	return push(s);
 }
@@ -121,8 +183,9 @@ static void start_msg(struct mbox_scan *s)
 	memset(&s->cur, 0, sizeof(s->cur));
 	s->in_msg = true;
 	s->cur.offset = s->line_start;
-	s->cur.from_len = s->line_len > UINT32_MAX / 2 ? UINT32_MAX / 2
-						       : (uint32_t)s->line_len;
+	s->cur.from_len = s->line_len > MBOX_FROM_LEN_MAX
+				  ? MBOX_FROM_LEN_MAX
+				  : (uint32_t)s->line_len;
 	s->cur.date = mbox_from_date(s->pre, s->pre_len);
 	s->from_hash = store_hash(STORE_HASH_INIT, s->pre, s->pre_len);
 	s->content_start = s->line_start + s->line_len;
@@ -130,6 +193,27 @@ static void start_msg(struct mbox_scan *s)
 	s->hdr_found = false;
 	s->last_kind = 0;
 	s->head_len = 0;
+	s->hidden = s->escapes = 0;
+	s->in_status = false;
+}
+
+/* Is the line ending now a status line (or its continuation)? */
+static bool hidden_line(struct mbox_scan *s)
+{
+	if (s->hdr_found)
+		return false;
+	if (s->lres == MBOX_LINE_MORE) { /* cut short: plain text */
+		s->lres = MBOX_LINE_PLAIN;
+		decided(s);
+	}
+	if (s->lres == MBOX_LINE_ESCAPED)
+		s->escapes++;
+	if (s->lres == MBOX_LINE_STATUS ||
+	    (s->lres == MBOX_LINE_CONT && s->in_status)) {
+		s->hidden += s->line_len;
+		return true;
+	}
+	return false;
 }
 
 static int end_line(struct mbox_scan *s, bool complete)
@@ -144,7 +228,7 @@ static int end_line(struct mbox_scan *s, bool complete)
 	}
 	if (!s->in_msg)
 		return 0;
-	if (s->head_len < MBOX_HEAD_BYTES) {
+	if (!hidden_line(s) && s->head_len < MBOX_HEAD_BYTES) {
 		size_t n = MBOX_HEAD_BYTES - s->head_len;
 
 		if (n > s->pre_len)
@@ -162,6 +246,7 @@ static int end_line(struct mbox_scan *s, bool complete)
 		s->hdr_found = true;
 		s->hdr_raw_end = s->line_start + s->line_len;
 		s->hdr_quoted = s->quoted_lines;
+		flush(s);
 	}
 	s->last_kind = kind;
 	return 0;
@@ -182,6 +267,8 @@ int mbox_scan_feed(struct mbox_scan *s, const void *data, size_t len)
 			else
 				classify(s, p[i]);
 		}
+		if (s->in_msg && !s->hdr_found && hdr_bytes(s, p, seg) != 0)
+			return -1;
 		memcpy(s->pre + s->pre_len, p, seg < room ? seg : room);
 		s->pre_len += seg < room ? seg : room;
 		s->line_len += seg;

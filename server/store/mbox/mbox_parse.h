@@ -11,7 +11,10 @@
  *    its last line is empty ("\n", or "\r\n" in a CRLF file), that line
  *    is the separator RFC 4155 requires and not part of the message.
  *  - Lines matching ^>+From  lose one '>' (mboxrd); nothing else changes.
- *  - The header ends after the first empty line of the message.
+ *  - The header ends after the first empty line of the message. Its
+ *    status lines (mbox_meta.h: X-UID, Status, ...) are mailbox state:
+ *    parsed into struct mbox_meta, left out of the size and of the
+ *    fingerprint; escaped ones count one MBOX_ESCAPE less.
  * Writing is the inverse: every line matching ^>*From  gains one '>'; a
  * message not ending in LF gets one (recorded, so reads still return
  * exactly what was appended), then the empty separator line follows.
@@ -24,20 +27,26 @@
 #include <stdint.h>
 #include <time.h>
 
-#define MBOX_LINE_PREFIX 1024 /* bytes of a From_ line looked at */
-#define MBOX_HEAD_BYTES	 256  /* content bytes in a fingerprint */
+#include "mbox_meta.h"
+
+#define MBOX_LINE_PREFIX  1024	      /* bytes of a From_ line looked at */
+#define MBOX_HEAD_BYTES	  256	      /* content bytes in a fingerprint */
+#define MBOX_FROM_LEN_MAX 0x3fffffffu /* fits the index's aux field */
 
 /* One message found by the scanner. */
 struct mbox_msg {
-	uint64_t offset;      /* of its From_ line */
-	uint32_t from_len;    /* From_ line length, LF included */
-	uint64_t raw_len;     /* content on disk, separator excluded */
-	uint64_t size;	      /* content after unquoting */
-	uint64_t header_size; /* after unquoting */
-	bool quoted;	      /* has ">From " lines */
-	bool terminated;      /* ended with the separator line */
-	uint64_t fingerprint; /* From_ line + first MBOX_HEAD_BYTES */
-	int64_t date;	      /* from the From_ line, 0 if unreadable */
+	uint64_t offset;       /* of its From_ line */
+	uint32_t from_len;     /* From_ line length, LF included */
+	uint64_t raw_len;      /* content on disk, separator excluded */
+	uint64_t size;	       /* content as read: unquoted, no status lines */
+	uint64_t header_size;  /* the same for the header */
+	bool quoted;	       /* has ">From " lines */
+	bool filtered;	       /* has status lines or escaped ones */
+	bool terminated;       /* ended with the separator line */
+	uint64_t fingerprint;  /* From_ line + first MBOX_HEAD_BYTES outside
+			       * status lines */
+	int64_t date;	       /* from the From_ line, 0 if unreadable */
+	struct mbox_meta meta; /* keywords: bits over the scan's kw */
 };
 
 struct mbox_scan {
@@ -64,12 +73,25 @@ struct mbox_scan {
 	unsigned char head[MBOX_HEAD_BYTES];
 	size_t head_len;
 	uint64_t from_hash;
+	/* status lines of the current message's header */
+	struct mbox_linecls lc;
+	enum mbox_line lres; /* of the current line */
+	bool in_status;	     /* the field going on is a status line */
+	bool capturing;	     /* bytes of this line are its value */
+	int status_hdr;
+	char *val;
+	size_t val_len;
+	uint64_t hidden, escapes;
+	bool at_file_start; /* the first message found is the file's */
 	/* results */
 	struct mbox_msg *v;
 	size_t n, cap;
-	bool ended_midline; /* the data ended inside a line */
+	struct mbox_kwtab kw; /* names the messages' keyword bits refer to */
+	bool ended_midline;   /* the data ended inside a line */
 };
 
+/* Scan from start_offset (0: the start of the file, so the first message
+ * may carry X-IMAPbase). */
 void mbox_scan_init(struct mbox_scan *s, uint64_t start_offset);
 /* Feed the next bytes of the file; -1 on ENOMEM. */
 int mbox_scan_feed(struct mbox_scan *s, const void *data, size_t len);

@@ -5,14 +5,17 @@
  * Messages are first streamed to an anonymous temporary file, so the
  * lock is held only for the copy, never while a client is still sending.
  * The commit then takes the lock, brings the index up to date (another
- * MDA may have appended), remembers the file's size, and writes for each
- * message a From_ line (envelope sender, internal date in UTC asctime
- * form; nothing from inside the message), the content with mboxrd
- * quoting, a LF if the content did not end in one, and the empty
- * separator line. If the file did not end with an empty line, one is
- * added first. Then fsync, then the index (temp + rename + fsync) when
- * UIDs, flags or keywords must be recorded - a plain delivery leaves the
- * new tail for the next sync to number. Any failure before the index is
+ * MDA may have appended), gives the messages their UIDs, remembers the
+ * file's size, and writes for each message a From_ line (envelope
+ * sender, internal date in UTC asctime form; nothing from inside the
+ * message), the content with mboxrd quoting and its status lines escaped
+ * (mbox_meta.h), the status block (X-IMAPbase for the file's first
+ * message, X-UID, Status, X-Status, X-Keywords, padded) where its header
+ * ends, a LF if the content did not end in one, and the empty separator
+ * line. If the file did not end with an empty line, one is added first.
+ * Then fsync, then the first message's X-IMAPbase (last UID, in place),
+ * then the index (temp + rename + fsync), so that Quill's own appends
+ * never look like another program's. Any failure before the index is
  * written cuts the file back to its old size: nothing half-written stays.
  */
 #include <errno.h>
@@ -23,7 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "mbox.h"
+#include "mbox_hdr.h"
+#include "mbox_meta.h"
 #include "mbox_parse.h"
 #include "store/store_fs.h"
 #include "store/store_util.h"
@@ -143,33 +149,104 @@ static int wput(struct wbuf *w, const void *p, size_t n)
 	return 0;
 }
 
-/* Quote the message's bytes from the temporary file into w. */
+/* Quote [a, b) of the temporary file into w. */
+static int quote_range(struct mbox_txn *t, uint64_t a, uint64_t b,
+		       struct mbox_quoter *q, struct wbuf *w, unsigned char *in,
+		       unsigned char *out)
+{
+	while (a < b) {
+		size_t want = b - a < CHUNK ? (size_t)(b - a) : CHUNK;
+
+		if (store_pread_full(t->tmp_fd, in, want, (off_t)a) !=
+		    (ssize_t)want) {
+			errno = errno != 0 ? errno : EIO;
+			return -1;
+		}
+		if (wput(w, out, mbox_quote(q, in, want, out)) != 0)
+			return -1;
+		a += want;
+	}
+	return 0;
+}
+
+/* The status block: content on disk, but not in the fingerprint. */
+static int put_block(struct wbuf *w, const struct buf *blk)
+{
+	size_t head_len = w->head_len;
+	int rc;
+
+	w->head_len = MBOX_HEAD_BYTES;
+	rc = wput(w, buf_data(blk), buf_len(blk));
+	w->head_len = head_len;
+	return rc;
+}
+
+/* A last line that is a lone CR: with the LF added, an empty line. */
+static bool lone_cr(int fd, const struct mbox_hline *l)
+{
+	unsigned char c;
+
+	return !l->lf && l->end - l->start == 1 &&
+	       store_pread_full(fd, &c, 1, (off_t)l->start) == 1 && c == '\r';
+}
+
+/* The header: status lines escaped, the block before its empty line. */
+static int put_header(struct mbox_txn *t, struct mbox_hwalk *hw,
+		      struct mbox_quoter *q, struct wbuf *w,
+		      const struct buf *blk, unsigned char *in,
+		      unsigned char *out, bool *placed)
+{
+	struct mbox_hline l;
+	int k, rc = 0;
+
+	while (rc == 0 && (k = mbox_hwalk_next(hw, &l)) > 0) {
+		if (l.cls == MBOX_LINE_EMPTY || lone_cr(t->tmp_fd, &l)) {
+			rc = put_block(w, blk);
+			*placed = true;
+		}
+		if (rc == 0 &&
+		    (l.cls == MBOX_LINE_STATUS || l.cls == MBOX_LINE_ESCAPED))
+			rc = wput(w, out,
+				  mbox_quote(q, MBOX_ESCAPE, MBOX_ESCAPE_LEN,
+					     out));
+		if (rc == 0)
+			rc = quote_range(t, l.start, l.end, q, w, in, out);
+	}
+	if (rc == 0 && k < 0) {
+		errno = errno != 0 ? errno : EIO;
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Quote the message's bytes from the temporary file into w, with its
+ * status block (mbox_meta.h) where its header ends. */
 static int put_content(struct mbox_txn *t, const struct store_save_msg *m,
-		       struct wbuf *w, bool *quoted_r)
+		       struct wbuf *w, const struct buf *blk, bool *quoted_r)
 {
 	unsigned char *in = malloc(CHUNK), *out = malloc(2 * CHUNK + 8);
+	uint64_t end = m->tmp_off + m->size;
 	struct mbox_quoter q;
+	struct mbox_hwalk hw;
+	bool placed = false;
 	int rc = in != NULL && out != NULL ? 0 : -1;
 
 	mbox_quoter_init(&q);
-	for (uint64_t off = 0; rc == 0 && off < m->size;) {
-		size_t want =
-			m->size - off < CHUNK ? (size_t)(m->size - off) : CHUNK;
-
-		if (store_pread_full(t->tmp_fd, in, want,
-				     (off_t)(m->tmp_off + off)) !=
-		    (ssize_t)want) {
-			rc = -1;
-			errno = errno != 0 ? errno : EIO;
-			break;
-		}
-		rc = wput(w, out, mbox_quote(&q, in, want, out));
-		off += want;
-	}
+	mbox_hwalk_init(&hw, t->tmp_fd, m->tmp_off, end, NULL);
+	if (rc == 0)
+		rc = put_header(t, &hw, &q, w, blk, in, out, &placed);
+	if (rc == 0)
+		rc = quote_range(t, hw.rd.pos, end, &q, w, in, out);
 	if (rc == 0)
 		rc = wput(w, out, mbox_quote_end(&q, out));
+	if (rc == 0 && !placed && m->size == 0) {
+		rc = put_block(w, blk);
+		placed = true;
+	}
 	if (rc == 0 && (m->size == 0 || !q.last_lf))
 		rc = wput(w, "\n", 1);
+	if (rc == 0 && !placed)
+		rc = put_block(w, blk);
 	*quoted_r = q.quoted;
 	free(in);
 	free(out);
@@ -177,7 +254,8 @@ static int put_content(struct mbox_txn *t, const struct store_save_msg *m,
 }
 
 static int put_message(struct mbox_txn *t, struct store_save_msg *m,
-		       struct wbuf *w, struct store_rec *r)
+		       struct wbuf *w, const struct buf *blk,
+		       struct store_rec *r)
 {
 	char from[512];
 	size_t flen =
@@ -190,18 +268,20 @@ static int put_message(struct mbox_txn *t, struct store_save_msg *m,
 		return -1;
 	w->head_len = 0;
 	w->counted = 0;
-	if (put_content(t, m, w, &quoted) != 0)
+	if (put_content(t, m, w, blk, &quoted) != 0)
 		return -1;
 	r->raw_len = w->counted;
 	r->fingerprint = mbox_fingerprint(
 		from, flen, w->head,
 		r->raw_len < w->head_len ? (size_t)r->raw_len : w->head_len);
-	r->aux = (uint32_t)flen | (quoted ? STORE_AUX_QUOTED : 0);
+	r->aux = (uint32_t)flen | (quoted ? STORE_AUX_QUOTED : 0) |
+		 MBOX_AUX_FILTER;
 	r->size = m->size;
 	r->header_size = m->header_size;
 	r->internal_date = m->internal_date;
 	r->flags = m->flags & STORE_F_PERMANENT;
 	r->keywords = m->keywords;
+	r->uid = m->uid;
 	w->head_len = MBOX_HEAD_BYTES; /* stop capturing */
 	return wput(w, "\n", 1);
 }
@@ -222,75 +302,102 @@ static const char *separator_fix(int fd, uint64_t size)
 	return last[size >= 2 ? 1 : 0] == '\n' ? "\n" : "\n\n";
 }
 
+/* The status block of message i of the transaction. */
+static int block_of(struct store_txn *txn, size_t i, struct buf *blk)
+{
+	const struct mbox_box *be = txn->mb->be;
+	const struct store_save_msg *m = &txn->msgs[i];
+	struct mbox_block b = {
+		.base = i == 0 && be->idx.recs.n == 0,
+		.uidvalidity = be->idx.uidvalidity,
+		.last_uid = txn->msgs[txn->n - 1].uid,
+		.names = be->idx.keywords,
+		.n_names = be->idx.n_keywords,
+		.uid = m->uid,
+		.flags = m->flags & STORE_F_PERMANENT,
+		.keywords = m->keywords,
+		.base_pad = MBOX_PAD_BASE,
+		.pad = MBOX_PAD_KEYWORDS,
+	};
+
+	buf_clear(blk);
+	return mbox_block_format(&b, blk);
+}
+
 static int write_all_msgs(struct store_txn *txn, struct wbuf *w,
 			  const char *fix, struct store_recs *out)
 {
 	struct mbox_txn *t = txn->be;
+	struct buf blk;
+	int rc = wput(w, fix, strlen(fix));
 
-	if (wput(w, fix, strlen(fix)) != 0)
-		return -1;
-	for (size_t i = 0; i < txn->n; i++) {
+	buf_init(&blk, MBOX_BLOCK_MAX);
+	for (size_t i = 0; i < txn->n && rc == 0; i++) {
 		struct store_rec r;
 
-		if (put_message(t, &txn->msgs[i], w, &r) != 0 ||
+		if (block_of(txn, i, &blk) != 0 ||
+		    put_message(t, &txn->msgs[i], w, &blk, &r) != 0 ||
 		    store_recs_push(out, &r) != 0)
-			return -1;
+			rc = -1;
 	}
-	return wflush(w);
+	buf_free(&blk);
+	return rc == 0 ? wflush(w) : -1;
 }
 
-/* The last message lost nothing but gained the LF of "\n\n": its raw
- * length (and so maybe its fingerprint) grows by one. */
-static void fix_previous(struct mbox_box *be, uint64_t old_size)
+/* The last message ended without a LF and gained the first LF of
+ * "\n\n": what it is now, as a parse of the file would say. */
+static bool fix_previous(struct mbox_box *be, uint64_t old_size)
 {
-	unsigned char from[MBOX_LINE_PREFIX], head[MBOX_HEAD_BYTES];
 	struct store_recs *r = &be->idx.recs;
 	struct store_rec *last;
-	uint32_t flen;
-	size_t hlen;
+	struct mbox_scan s;
+	bool fixed = false;
 
 	if (r->n == 0)
-		return;
+		return false;
 	last = &r->v[r->n - 1];
-	flen = last->aux & ~STORE_AUX_QUOTED;
-	if (last->offset + flen + last->raw_len != old_size)
-		return;
-	last->raw_len++;
-	hlen = last->raw_len < MBOX_HEAD_BYTES ? (size_t)last->raw_len
-					       : MBOX_HEAD_BYTES;
-	if (flen > MBOX_LINE_PREFIX)
-		flen = MBOX_LINE_PREFIX;
-	if (store_pread_full(be->fd, from, flen, (off_t)last->offset) ==
-		    (ssize_t)flen &&
-	    store_pread_full(
-		    be->fd, head, hlen,
-		    (off_t)(last->offset + (last->aux & ~STORE_AUX_QUOTED))) ==
-		    (ssize_t)hlen)
-		last->fingerprint = mbox_fingerprint(from, flen, head, hlen);
+	if (last->offset + MBOX_FROM_LEN(last->aux) + last->raw_len !=
+		    old_size ||
+	    mbox_scan_file(be, last->offset, old_size + 2, &s, NULL) != 0)
+		return false;
+	if (s.n == 1 && s.v[0].offset == last->offset) {
+		fixed = true;
+		last->raw_len = s.v[0].raw_len;
+		last->size = s.v[0].size;
+		last->header_size = s.v[0].header_size < STORE_HDR_UNKNOWN
+					    ? (uint32_t)s.v[0].header_size
+					    : STORE_HDR_UNKNOWN;
+		last->fingerprint = s.v[0].fingerprint;
+		last->aux = s.v[0].from_len |
+			    (s.v[0].quoted ? STORE_AUX_QUOTED : 0) |
+			    (s.v[0].filtered ? MBOX_AUX_FILTER : 0);
+	}
+	mbox_scan_clear(&s);
+	return fixed;
 }
 
-/* Record the new messages in the index; on failure the index on disk is
- * unchanged and be->idx is reloaded from it. */
+/* Record the new messages in the index (and the first message's
+ * X-IMAPbase); on failure the index on disk is unchanged and be->idx is
+ * reloaded from it. */
 static int record(struct store_txn *txn, struct store_recs *recs,
 		  uint64_t old_size, bool fixed, struct store_error *err)
 {
 	struct store_mailbox *mb = txn->mb;
 	struct mbox_box *be = mb->be;
+	size_t n0 = be->idx.recs.n, prev = n0 - 1;
+	struct store_error e;
 	struct stat st;
 	int rc = 0;
 
-	if (fixed)
-		fix_previous(be, old_size);
-	for (size_t i = 0; i < recs->n && rc == 0; i++) {
-		if (be->idx.next_uid == UINT32_MAX) {
-			rc = store_fail(err, STORE_E_CORRUPT, "no UIDs left");
-			break;
-		}
-		recs->v[i].uid = be->idx.next_uid++;
-		txn->msgs[i].uid = recs->v[i].uid;
+	fixed = fixed && fix_previous(be, old_size);
+	for (size_t i = 0; i < recs->n && rc == 0; i++)
 		if (store_recs_push(&be->idx.recs, &recs->v[i]) != 0)
 			rc = store_fail_errno(err, ENOMEM, "append");
-	}
+	if (rc == 0 && recs->n > 0)
+		be->idx.next_uid = recs->v[recs->n - 1].uid + 1;
+	if (rc == 0 && mbox_base_update(mb, false, &e) < 0)
+		log_warn(NULL, "store.mbox.base path=%s err=%s", be->path,
+			 e.msg);
 	if (rc == 0 && fstat(be->fd, &st) != 0)
 		rc = store_fail_errno(err, errno, "%s", be->path);
 	if (rc == 0) {
@@ -299,21 +406,25 @@ static int record(struct store_txn *txn, struct store_recs *recs,
 		be->idx.src_mtime_ns =
 			(uint64_t)st.st_mtim.tv_sec * 1000000000u +
 			(uint64_t)st.st_mtim.tv_nsec;
-		rc = mbox_index_save(mb, err);
+		rc = mbox_index_save_delta(mb, &prev, fixed ? 1 : 0, n0,
+					   be->idx.n_keywords, err);
 	}
 	if (rc != 0)
 		mbox_index_load(be, true);
 	return rc;
 }
 
-static bool needs_index(const struct store_txn *txn, bool want_uids)
+/* UIDs for the transaction's messages, from UIDNEXT on. */
+static int assign_uids(struct store_txn *txn, struct store_error *err)
 {
-	if (want_uids)
-		return true;
+	struct mbox_box *be = txn->mb->be;
+	uint32_t next = be->idx.next_uid;
+
+	if (next == 0 || txn->n >= UINT32_MAX - next)
+		return store_fail(err, STORE_E_CORRUPT, "no UIDs left");
 	for (size_t i = 0; i < txn->n; i++)
-		if (txn->msgs[i].flags != 0 || txn->msgs[i].keywords != 0)
-			return true;
-	return false;
+		txn->msgs[i].uid = next + (uint32_t)i;
+	return 0;
 }
 
 static int commit_locked(struct store_txn *txn, bool want_uids,
@@ -328,7 +439,9 @@ static int commit_locked(struct store_txn *txn, bool want_uids,
 	struct stat st;
 	int rc;
 
-	if (mbox_sync_locked(mb, false, &recent, err) != 0)
+	(void)want_uids; /* UIDs are always given: X-UID is written */
+	if (mbox_sync_locked(mb, false, &recent, err) != 0 ||
+	    assign_uids(txn, err) != 0)
 		return -1;
 	if (fstat(be->fd, &st) != 0)
 		return store_fail_errno(err, errno, "%s", be->path);
@@ -350,7 +463,7 @@ static int commit_locked(struct store_txn *txn, bool want_uids,
 				 "appending to %s", be->path);
 	if (rc == 0 && mb->st->cfg.fsync && fsync(be->fd) != 0)
 		rc = store_fail_errno(err, errno, "fsync %s", be->path);
-	if (rc == 0 && (needs_index(txn, want_uids) || fix[0] != '\0'))
+	if (rc == 0)
 		rc = record(txn, &recs, (uint64_t)st.st_size,
 			    fix[0] != '\0' && fix[1] != '\0', err);
 	if (rc != 0 && (ftruncate(be->fd, st.st_size) != 0 ||

@@ -5,21 +5,38 @@
  * they still match, the index is the snapshot and the file is not read.
  * Otherwise, under the lock:
  *  - grown, same inode, the last indexed message intact (fingerprint) and
- *    a From_ line exactly where the indexed data ended: only the new tail
- *    is parsed, and its messages get new UIDs (another MDA appended). A
- *    tail message cut off in the middle of a line is an append that died
+ *    a From_ line exactly where the indexed data ended, and the new
+ *    messages carry no status lines: a plain MDA (procmail, an LDA
+ *    without IMAP state) appended; only the new tail is parsed. A tail
+ *    message cut off in the middle of a line is an append that died
  *    (every mboxrd writer ends its lines): it was never acknowledged, so
  *    it is cut off again (RFC 4155 messages end with an empty line; one
- *    that only lacks the empty line is kept).
+ *    that only lacks the empty line is kept). New messages with status
+ *    lines mean an IMAP-aware program (Dovecot, mutt) works on the file
+ *    and may have changed flags in place too: the whole file is read.
+ *    (Quill's own appends update the index, so they never look foreign.)
  *  - anything else (rewritten, shrunk, edited): the whole file is parsed
  *    and its messages matched, in order, to the indexed ones by
- *    fingerprint (From_ line + first bytes); matched messages keep UID
- *    and flags, missing ones are expunged, unmatched ones after the last
- *    match are new. An unmatched message before a matched one would need
- *    a smaller UID than an old one: then, and when there is no usable
- *    index, UIDs are renumbered under a new UIDVALIDITY.
- * The index is never trusted blindly: besides its own checks, records
- * must lie in order inside the file they claim to describe.
+ *    X-UID (where the X-IMAPbase is ours) or by fingerprint (From_ line
+ *    + first bytes outside status lines); matched messages keep UID, flags come from their status lines when
+ *    they have some, missing ones are expunged, unmatched ones after the
+ *    last match are new. An unmatched message before a matched one would
+ *    need a smaller UID than an old one: then UIDs are renumbered under a
+ *    new UIDVALIDITY.
+ *  - no usable index: the file's own state is taken if it is consistent
+ *    (the rule Dovecot applies): the first message has an X-IMAPbase and
+ *    every message an X-UID, ascending, none above the next free UID,
+ *    which the X-IMAPbase's last UID gives. Else UIDs are numbered anew
+ *    under a new UIDVALIDITY.
+ * A new message keeps its X-UID only if the first message's X-IMAPbase
+ * is this index's and the X-UID is the next free UID (or one the
+ * X-IMAPbase says was handed out): an X-UID that arrives in a message
+ * from an MDA never moves UIDNEXT. When one is refused, the X-IMAPbase
+ * is voided (UIDVALIDITY 0), so a later rebuild does not trust X-UIDs
+ * that disagree with the index; otherwise its last UID and keyword
+ * names are kept up to date in place. The index is never trusted
+ * blindly: besides its own checks, records must lie in order inside the
+ * file they claim to describe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +47,19 @@
 
 #include "log.h"
 #include "mbox.h"
+#include "mbox_hdr.h"
 #include "mbox_parse.h"
 #include "store/store_fs.h"
 #include "store/store_internal.h"
 #include "store/store_util.h"
+
+/* What a sync learned about the X-IMAPbase. */
+struct uidgen {
+	bool base_ok;  /* the first message's X-IMAPbase is ours */
+	uint32_t last; /* its last UID */
+	bool refused;  /* an X-UID was not taken: void the base */
+	int map[MBOX_META_KEYWORDS]; /* scan keyword -> index keyword */
+};
 
 static uint64_t mtime_ns(const struct stat *st)
 {
@@ -49,7 +75,7 @@ static bool index_sane(const struct store_index *idx)
 		return false;
 	for (size_t i = 0; i < idx->recs.n; i++) {
 		const struct store_rec *r = &idx->recs.v[i];
-		uint32_t from_len = r->aux & ~STORE_AUX_QUOTED;
+		uint32_t from_len = MBOX_FROM_LEN(r->aux);
 
 		if (r->offset < end || from_len < 5 || r->size > r->raw_len ||
 		    r->raw_len > idx->src_size || r->offset > idx->src_size ||
@@ -64,7 +90,8 @@ bool mbox_index_load(struct mbox_box *be, bool force)
 {
 	uint64_t gen = store_index_peek(be->index_path);
 
-	if (!force && be->idx_ok && gen != 0 && gen == be->idx.generation)
+	if (!force && be->idx_ok && gen != 0 &&
+	    gen == store_index_stamp(&be->idx))
 		return true;
 	store_index_clear(&be->idx);
 	be->idx_ok = store_index_read(be->index_path, &be->idx, NULL) == 0 &&
@@ -82,6 +109,17 @@ int mbox_index_save(struct store_mailbox *mb, struct store_error *err)
 				 err);
 }
 
+int mbox_index_save_delta(struct store_mailbox *mb, const size_t *at,
+			  size_t n_at, size_t first_new, size_t kw_from,
+			  struct store_error *err)
+{
+	struct mbox_box *be = mb->be;
+	int rc = store_index_append(be->index_path, &be->idx, at, n_at,
+				    first_new, kw_from, mb->st->cfg.fsync, err);
+
+	return rc == 1 ? mbox_index_save(mb, err) : rc;
+}
+
 static bool same_file(const struct store_index *idx, const struct stat *st)
 {
 	return idx->src_ino == (uint64_t)st->st_ino &&
@@ -93,35 +131,25 @@ static bool same_file(const struct store_index *idx, const struct stat *st)
  * message start where it ends? */
 static bool tail_ok(struct mbox_box *be)
 {
-	unsigned char from[MBOX_LINE_PREFIX], head[MBOX_HEAD_BYTES];
 	const struct store_recs *r = &be->idx.recs;
-	uint32_t flen;
-	size_t hlen;
+	const struct store_rec *last;
+	char from[5];
+	uint64_t fp;
 
 	if (store_pread_full(be->fd, from, 5, (off_t)be->idx.src_size) != 5 ||
 	    memcmp(from, "From ", 5) != 0)
 		return false;
 	if (r->n == 0)
 		return true;
-	flen = r->v[r->n - 1].aux & ~STORE_AUX_QUOTED;
-	if (flen > MBOX_LINE_PREFIX)
-		flen = MBOX_LINE_PREFIX;
-	hlen = r->v[r->n - 1].raw_len < MBOX_HEAD_BYTES
-		       ? (size_t)r->v[r->n - 1].raw_len
-		       : MBOX_HEAD_BYTES;
-	if (store_pread_full(be->fd, from, flen,
-			     (off_t)r->v[r->n - 1].offset) != (ssize_t)flen ||
-	    store_pread_full(be->fd, head, hlen,
-			     (off_t)(r->v[r->n - 1].offset +
-				     (r->v[r->n - 1].aux &
-				      ~STORE_AUX_QUOTED))) != (ssize_t)hlen)
-		return false;
-	return mbox_fingerprint(from, flen, head, hlen) ==
-	       r->v[r->n - 1].fingerprint;
+	last = &r->v[r->n - 1];
+	return mbox_fingerprint_at(be->fd, last->offset,
+				   MBOX_FROM_LEN(last->aux), last->raw_len,
+				   &fp) == 0 &&
+	       fp == last->fingerprint;
 }
 
-static int scan_file(struct mbox_box *be, uint64_t start, uint64_t end,
-		     struct mbox_scan *s, struct store_error *err)
+int mbox_scan_file(struct mbox_box *be, uint64_t start, uint64_t end,
+		   struct mbox_scan *s, struct store_error *err)
 {
 	char buf[65536];
 
@@ -133,16 +161,40 @@ static int scan_file(struct mbox_box *be, uint64_t start, uint64_t end,
 
 		if (n <= 0)
 			break;
-		if (mbox_scan_feed(s, buf, (size_t)n) != 0)
+		if (mbox_scan_feed(s, buf, (size_t)n) != 0) {
+			mbox_scan_clear(s);
 			return store_fail_errno(err, ENOMEM, "mbox");
+		}
 		start += (uint64_t)n;
 	}
-	if (mbox_scan_end(s) != 0)
+	if (mbox_scan_end(s) != 0) {
+		mbox_scan_clear(s);
 		return store_fail_errno(err, ENOMEM, "mbox");
+	}
 	return 0;
 }
 
-static struct store_rec rec_of(const struct mbox_msg *m, int64_t mtime)
+/* The scan's keyword names into the index's table (as far as it has
+ * room), g->map saying where each went. */
+static void map_keywords(struct store_index *idx, const struct mbox_kwtab *kw,
+			 struct uidgen *g)
+{
+	for (size_t i = 0; i < MBOX_META_KEYWORDS; i++)
+		g->map[i] = -1;
+	for (size_t i = 0; i < kw->n && i < MBOX_META_KEYWORDS; i++) {
+		long at = store_keywords_find(idx->keywords, idx->n_keywords,
+					      kw->names[i]);
+
+		if (at < 0 && idx->n_keywords < MBOX_KEYWORDS_MAX &&
+		    store_keywords_add(&idx->keywords, &idx->n_keywords,
+				       kw->names[i]) == 0)
+			at = (long)idx->n_keywords - 1;
+		g->map[i] = (int)at;
+	}
+}
+
+static struct store_rec rec_of(const struct mbox_msg *m, int64_t mtime,
+			       const struct uidgen *g)
 {
 	struct store_rec r = {0};
 
@@ -154,30 +206,79 @@ static struct store_rec rec_of(const struct mbox_msg *m, int64_t mtime)
 	r.header_size = m->header_size < STORE_HDR_UNKNOWN
 				? (uint32_t)m->header_size
 				: STORE_HDR_UNKNOWN;
-	r.aux = m->from_len | (m->quoted ? STORE_AUX_QUOTED : 0);
+	r.aux = m->from_len | (m->quoted ? STORE_AUX_QUOTED : 0) |
+		(m->filtered ? MBOX_AUX_FILTER : 0);
+	if (m->meta.any) {
+		r.flags = m->meta.flags & STORE_F_PERMANENT;
+		for (size_t i = 0; i < MBOX_META_KEYWORDS; i++)
+			if (((m->meta.keywords >> i) & 1) && g->map[i] >= 0)
+				r.keywords |= 1ULL << g->map[i];
+	}
 	return r;
 }
 
-static int push_new(struct store_index *idx, struct store_rec *r,
-		    struct store_error *err)
+/* The UID of a new message (see the top of this file). */
+static int new_uid(struct store_index *idx, struct uidgen *g,
+		   const struct mbox_meta *m, struct store_rec *r,
+		   struct store_error *err)
 {
+	uint32_t u = m->uid;
+
+	if (g->base_ok && u != 0 && u >= idx->next_uid &&
+	    (u == idx->next_uid || u <= g->last)) {
+		r->uid = u;
+		idx->next_uid = u + 1;
+		return 0;
+	}
+	if (u != 0)
+		g->refused = true;
 	if (idx->next_uid == UINT32_MAX)
 		return store_fail(err, STORE_E_CORRUPT, "no UIDs left");
 	r->uid = idx->next_uid++;
-	if (store_recs_push(&idx->recs, r) != 0)
-		return store_fail_errno(err, ENOMEM, "mbox");
 	return 0;
 }
 
-/* New messages appended after the indexed part. */
+static void base_of(const struct store_index *idx, const struct mbox_meta *m,
+		    struct uidgen *g)
+{
+	g->base_ok = m->base && m->base_uidvalidity == idx->uidvalidity;
+	g->last = m->base_last;
+}
+
+/* The first message's X-IMAPbase, for a scan that did not see it. */
+static void base_from_file(struct mbox_box *be, struct uidgen *g)
+{
+	const struct store_rec *r = &be->idx.recs.v[0];
+	uint64_t start = r->offset + MBOX_FROM_LEN(r->aux);
+	struct mbox_hinfo hi;
+
+	if (mbox_hinfo_read(be->fd, start, start + r->raw_len, true, NULL,
+			    &hi) == 0)
+		base_of(&be->idx, &hi.meta, g);
+}
+
+static bool any_status(const struct mbox_scan *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].meta.any)
+			return true;
+	return false;
+}
+
+/* New messages appended after the indexed part; 1 if they carry status
+ * lines (read the whole file instead). */
 static int sync_tail(struct store_mailbox *mb, struct stat *st,
-		     struct store_error *err)
+		     struct uidgen *g, struct store_error *err)
 {
 	struct mbox_box *be = mb->be;
 	struct mbox_scan s;
-	int rc =
-		scan_file(be, be->idx.src_size, (uint64_t)st->st_size, &s, err);
+	int rc = mbox_scan_file(be, be->idx.src_size, (uint64_t)st->st_size, &s,
+				err);
 
+	if (rc == 0 && any_status(&s)) {
+		mbox_scan_clear(&s);
+		return 1;
+	}
 	if (rc == 0 && s.n > 0 && s.ended_midline && !s.v[s.n - 1].terminated) {
 		uint64_t cut = s.v[s.n - 1].offset;
 
@@ -190,10 +291,17 @@ static int sync_tail(struct store_mailbox *mb, struct stat *st,
 			rc = store_fail_errno(err, errno, "%s", be->path);
 		s.n--;
 	}
+	map_keywords(&be->idx, &s.kw, g);
+	if (be->idx.recs.n > 0)
+		base_from_file(be, g);
+	else if (s.n > 0 && be->idx.src_size == 0)
+		base_of(&be->idx, &s.v[0].meta, g);
 	for (size_t i = 0; i < s.n && rc == 0; i++) {
-		struct store_rec r = rec_of(&s.v[i], st->st_mtime);
+		struct store_rec r = rec_of(&s.v[i], st->st_mtime, g);
 
-		rc = push_new(&be->idx, &r, err);
+		rc = new_uid(&be->idx, g, &s.v[i].meta, &r, err);
+		if (rc == 0 && store_recs_push(&be->idx.recs, &r) != 0)
+			rc = store_fail_errno(err, ENOMEM, "mbox");
 	}
 	mbox_scan_clear(&s);
 	return rc;
@@ -229,9 +337,12 @@ static long find_old(const struct fp_pos *v, size_t n, uint64_t fp, size_t from)
 	return lo < n && v[lo].fp == fp ? (long)v[lo].idx : -1;
 }
 
-/* Match parsed messages to old records; false if the order breaks. */
+/* Match parsed messages to old records (UID 0: new): by X-UID where the
+ * X-IMAPbase is ours (another program's rewrite may have changed other
+ * bytes of the header, e.g. Dovecot writes its empty line as a bare LF),
+ * else by fingerprint. False if the order breaks or on ENOMEM. */
 static bool match(const struct store_recs *old, const struct mbox_scan *s,
-		  struct store_recs *out, int64_t mtime)
+		  struct store_recs *out, int64_t mtime, const struct uidgen *g)
 {
 	struct fp_pos *v = calloc(old->n + 1, sizeof(*v));
 	bool seen_new = false, ok = v != NULL;
@@ -242,8 +353,17 @@ static bool match(const struct store_recs *old, const struct mbox_scan *s,
 	if (ok)
 		qsort(v, old->n, sizeof(*v), cmp_fp);
 	for (size_t i = 0; ok && i < s->n; i++) {
-		struct store_rec r = rec_of(&s->v[i], mtime);
-		long k = find_old(v, old->n, s->v[i].fingerprint, next);
+		struct store_rec r = rec_of(&s->v[i], mtime, g);
+		long k = g->base_ok && s->v[i].meta.uid != 0
+				 ? store_recs_find(old, s->v[i].meta.uid)
+				 : -1;
+		long f = find_old(v, old->n, s->v[i].fingerprint, next);
+
+		/* the bytes say otherwise than the X-UID: the bytes win */
+		if (k < (long)next ||
+		    (f >= 0 && f != k &&
+		     old->v[k].fingerprint != s->v[i].fingerprint))
+			k = f;
 
 		if (k >= 0 && seen_new) {
 			ok = false;
@@ -251,8 +371,10 @@ static bool match(const struct store_recs *old, const struct mbox_scan *s,
 		}
 		if (k >= 0) {
 			r.uid = old->v[k].uid;
-			r.flags = old->v[k].flags;
-			r.keywords = old->v[k].keywords;
+			if (!s->v[i].meta.any) {
+				r.flags = old->v[k].flags;
+				r.keywords = old->v[k].keywords;
+			}
 			r.internal_date = old->v[k].internal_date;
 			next = (size_t)k + 1;
 		} else {
@@ -264,74 +386,153 @@ static bool match(const struct store_recs *old, const struct mbox_scan *s,
 	return ok;
 }
 
-/* Parse the whole file and renumber as little as possible. */
-static int sync_full(struct store_mailbox *mb, const struct stat *st,
-		     struct store_error *err)
+/* No usable index (or an empty one, had): are the file's X-UIDs
+ * consistent? Then take them. */
+static bool take_file_uids(const struct mbox_scan *s, struct store_index *idx,
+			   bool had, struct store_recs *out, int64_t mtime,
+			   const struct uidgen *g)
+{
+	const struct mbox_meta *m0 = s->n > 0 ? &s->v[0].meta : NULL;
+	uint32_t next, prev = 0;
+
+	if (m0 == NULL || !m0->base)
+		return false;
+	next = m0->base_last + 1;
+	for (size_t i = 0; i < s->n; i++) {
+		uint32_t u = s->v[i].meta.uid;
+
+		if (u == 0 || u <= prev || u > next)
+			return false;
+		if (u == next)
+			next++;
+		prev = u;
+	}
+	/* never below what this UIDVALIDITY already gave out */
+	if (had && m0->base_uidvalidity == idx->uidvalidity &&
+	    idx->next_uid > next)
+		next = idx->next_uid;
+	for (size_t i = 0; i < s->n; i++) {
+		struct store_rec r = rec_of(&s->v[i], mtime, g);
+
+		r.uid = s->v[i].meta.uid;
+		if (store_recs_push(out, &r) != 0)
+			return false;
+	}
+	idx->uidvalidity = m0->base_uidvalidity;
+	idx->next_uid = next;
+	return true;
+}
+
+/* UIDs 1, 2, ... under a new UIDVALIDITY. */
+static int renumber(struct store_mailbox *mb, const struct mbox_scan *s,
+		    struct store_recs *out, int64_t mtime, struct uidgen *g,
+		    struct store_error *err)
 {
 	struct mbox_box *be = mb->be;
-	struct store_recs out = {0};
-	struct mbox_scan s;
-	bool ok;
+	uint32_t uidv;
 
-	if (scan_file(be, 0, (uint64_t)st->st_size, &s, err) != 0)
+	store_recs_clear(out);
+	if (store_uidvalidity_next(mb->st, &uidv, err) != 0)
 		return -1;
-	ok = be->idx_ok && match(&be->idx.recs, &s, &out, st->st_mtime);
-	if (!ok) {
-		uint32_t uidv;
+	if (be->idx_ok || s->n > 0)
+		log_warn(NULL, "store.mbox.renumbered path=%s uidvalidity=%u",
+			 be->path, (unsigned)uidv);
+	be->idx.uidvalidity = uidv;
+	be->idx.next_uid = 1;
+	g->base_ok = false;
+	g->refused = s->n > 0 && s->v[0].meta.base;
+	for (size_t i = 0; i < s->n; i++) {
+		struct store_rec r = rec_of(&s->v[i], mtime, g);
 
-		store_recs_clear(&out);
-		if (store_uidvalidity_next(mb->st, &uidv, err) != 0) {
-			mbox_scan_clear(&s);
-			return -1;
-		}
-		if (be->idx_ok || s.n > 0)
-			log_warn(NULL,
-				 "store.mbox.renumbered path=%s "
-				 "uidvalidity=%u",
-				 be->path, (unsigned)uidv);
-		store_recs_clear(&be->idx.recs);
-		be->idx.uidvalidity = uidv;
-		be->idx.next_uid = 1;
-		for (size_t i = 0; i < s.n; i++) {
-			struct store_rec r = rec_of(&s.v[i], st->st_mtime);
-
-			if (store_recs_push(&out, &r) != 0) {
-				store_recs_clear(&out);
-				mbox_scan_clear(&s);
-				return store_fail_errno(err, ENOMEM, "mbox");
-			}
-		}
+		if (store_recs_push(out, &r) != 0)
+			return store_fail_errno(err, ENOMEM, "mbox");
 	}
-	for (size_t i = 0; i < out.n; i++)
-		if (out.v[i].uid == 0)
-			out.v[i].uid = be->idx.next_uid++;
-	if (!ok)
-		be->idx.recent_first = be->idx.next_uid;
-	store_recs_clear(&be->idx.recs);
-	be->idx.recs = out;
-	be->idx_ok = true;
-	mbox_scan_clear(&s);
 	return 0;
 }
 
-int mbox_sync_locked(struct store_mailbox *mb, bool claim, uint32_t *recent_r,
-		     struct store_error *err)
+/* Parse the whole file and renumber as little as possible. */
+static int sync_full(struct store_mailbox *mb, const struct stat *st,
+		     struct uidgen *g, struct store_error *err)
 {
 	struct mbox_box *be = mb->be;
-	bool changed = true;
+	struct store_recs out = {0};
+	bool ok, took = false, had = be->idx_ok;
+	struct mbox_scan s;
+	int rc = 0;
+
+	if (mbox_scan_file(be, 0, (uint64_t)st->st_size, &s, err) != 0)
+		return -1;
+	if (!had)
+		store_index_clear(&be->idx);
+	be->idx_ok = true;
+	map_keywords(&be->idx, &s.kw, g);
+	if (s.n > 0)
+		base_of(&be->idx, &s.v[0].meta, g);
+	if (had && be->idx.recs.n > 0) {
+		ok = match(&be->idx.recs, &s, &out, st->st_mtime, g);
+	} else {
+		ok = took = take_file_uids(&s, &be->idx, had, &out,
+					   st->st_mtime, g);
+		if (!ok && had) { /* new mail under the empty index's */
+			store_recs_clear(&out);
+			ok = match(&be->idx.recs, &s, &out, st->st_mtime, g);
+		}
+	}
+	if (!ok)
+		rc = renumber(mb, &s, &out, st->st_mtime, g, err);
+	for (size_t i = 0; i < out.n && rc == 0; i++)
+		if (out.v[i].uid == 0)
+			rc = new_uid(&be->idx, g, &s.v[i].meta, &out.v[i], err);
+	if (!ok || (took && !had))
+		be->idx.recent_first = be->idx.next_uid;
+	else if (took) /* all new to this index */
+		be->idx.recent_first =
+			out.n > 0 ? out.v[0].uid : be->idx.next_uid;
+	store_recs_clear(&be->idx.recs);
+	be->idx.recs = out;
+	mbox_scan_clear(&s);
+	return rc;
+}
+
+/* After new UIDs or a renumbering: the first message's X-IMAPbase. */
+static void fix_base(struct store_mailbox *mb, const struct uidgen *g)
+{
+	struct store_error e;
+
+	if (mbox_base_update(mb, g->refused, &e) < 0)
+		log_warn(NULL, "store.mbox.base path=%s err=%s",
+			 ((struct mbox_box *)mb->be)->path, e.msg);
+}
+
+static int sync_locked(struct store_mailbox *mb, bool claim, bool full,
+		       uint32_t *recent_r, struct store_error *err)
+{
+	struct mbox_box *be = mb->be;
+	struct uidgen g = {0};
+	bool changed = true, whole = false;
+	size_t n0, k0;
 	struct stat st;
 	int rc = 0;
 
 	if (fstat(be->fd, &st) != 0)
 		return store_fail_errno(err, errno, "%s", be->path);
 	mbox_index_load(be, true);
-	if (be->idx_ok && same_file(&be->idx, &st))
+	n0 = be->idx.recs.n;
+	k0 = be->idx.n_keywords;
+	if (!full && be->idx_ok && same_file(&be->idx, &st)) {
 		changed = false;
-	else if (be->idx_ok && be->idx.src_ino == (uint64_t)st.st_ino &&
-		 (uint64_t)st.st_size > be->idx.src_size && tail_ok(be))
-		rc = sync_tail(mb, &st, err);
-	else
-		rc = sync_full(mb, &st, err);
+	} else {
+		rc = 1;
+		if (!full && be->idx_ok &&
+		    be->idx.src_ino == (uint64_t)st.st_ino &&
+		    (uint64_t)st.st_size > be->idx.src_size && tail_ok(be))
+			rc = sync_tail(mb, &st, &g, err);
+		if (rc == 1) {
+			memset(&g, 0, sizeof(g));
+			whole = true;
+			rc = sync_full(mb, &st, &g, err);
+		}
+	}
 	if (rc != 0)
 		return -1;
 	*recent_r = be->idx.recent_first;
@@ -341,12 +542,28 @@ int mbox_sync_locked(struct store_mailbox *mb, bool claim, uint32_t *recent_r,
 	}
 	if (!changed)
 		return 0;
+	fix_base(mb, &g);
 	if (fstat(be->fd, &st) != 0)
 		return store_fail_errno(err, errno, "%s", be->path);
 	be->idx.src_ino = (uint64_t)st.st_ino;
 	be->idx.src_size = (uint64_t)st.st_size;
 	be->idx.src_mtime_ns = mtime_ns(&st);
-	return mbox_index_save(mb, err);
+	if (whole)
+		return mbox_index_save(mb, err);
+	return mbox_index_save_delta(mb, NULL, 0, n0, k0, err);
+}
+
+int mbox_sync_locked(struct store_mailbox *mb, bool claim, uint32_t *recent_r,
+		     struct store_error *err)
+{
+	return sync_locked(mb, claim, false, recent_r, err);
+}
+
+int mbox_sync_full_locked(struct store_mailbox *mb, struct store_error *err)
+{
+	uint32_t recent;
+
+	return sync_locked(mb, false, true, &recent, err);
 }
 
 static int snapshot(struct mbox_box *be, struct store_snapshot *snap,
