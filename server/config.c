@@ -50,6 +50,8 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	path_join(c->mail_root, state_dir, "mail");
 	c->dev_users = true;
 	c->idle_timeout = 300;
+	c->smtp_command_timeout = 300; /* RFC 5321 4.5.3.2.7 */
+	c->smtp_data_timeout = 300;    /* RFC 5321 4.5.3.2.5, 4.5.3.2.6 */
 	c->shutdown_grace = 10;
 	c->max_connections = 1000;
 	c->max_per_ip = 100;
@@ -267,8 +269,11 @@ static int load_smtp(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"line_max",    "max_errors",	 "bare_lf", "data_line_max",
-		"message_max", "max_recipients", NULL};
+		"line_max",	     "max_errors",
+		"bare_lf",	     "data_line_max",
+		"message_max",	     "max_recipients",
+		"greeting_delay_ms", "command_timeout",
+		"data_timeout",	     NULL};
 	static const char *const bare_lf[] = {"reject", "accept", NULL};
 	const struct ytree_node *m;
 	int lf = c->smtp_bare_lf_accept ? 1 : 0;
@@ -284,7 +289,13 @@ static int load_smtp(struct loader *ld, const struct ytree_node *root,
 	    get_uint(ld, m, "smtp", "max_recipients", 100, 100000,
 		     &c->smtp_max_recipients) != 0 ||
 	    get_u64(ld, m, "smtp", "message_max", 1024, 1ULL << 40,
-		    &c->smtp_message_max) != 0)
+		    &c->smtp_message_max) != 0 ||
+	    get_uint(ld, m, "smtp", "greeting_delay_ms", 0, 30000,
+		     &c->smtp_greeting_delay_ms) != 0 ||
+	    get_uint(ld, m, "smtp", "command_timeout", 1, 86400,
+		     &c->smtp_command_timeout) != 0 ||
+	    get_uint(ld, m, "smtp", "data_timeout", 1, 86400,
+		     &c->smtp_data_timeout) != 0)
 		return -1;
 	c->smtp_bare_lf_accept = lf == 1;
 	return 0;

@@ -76,6 +76,9 @@ struct quilld_config {
 	unsigned pool_threads;		     /* workers for blocking work */
 	unsigned smtp_max_errors;
 	bool smtp_bare_lf_accept;
+	unsigned smtp_greeting_delay_ms; /* wait before the 220; 0: none */
+	unsigned smtp_command_timeout;	 /* seconds; 4.5.3.2.7: >= 5 min */
+	unsigned smtp_data_timeout;	 /* seconds of silence in DATA/BDAT */
 
 	unsigned pop3_line_max;	  /* RFC 2449 section 4: at least 255 */
 	unsigned pop3_autologout; /* seconds; RFC 1939 section 3: >= 600 */

@@ -69,8 +69,17 @@ struct engine_ops {
 	void (*tls_done)(void *session, bool ok, const char *desc);
 	void (*shutdown)(void *session);
 	void (*timeout)(void *session);
-	/* Seconds of silence before timeout(); NULL: limits.idle_timeout. */
-	unsigned (*idle_timeout)(const struct quilld_config *cfg);
+	/* Seconds of silence before timeout() in the session's present
+	 * state (asked again after every exchange); NULL:
+	 * limits.idle_timeout. */
+	unsigned (*idle_timeout)(const void *session,
+				 const struct quilld_config *cfg);
+	/* Milliseconds to hold the greeting back; 0 or NULL: none. */
+	unsigned (*greeting_delay_ms)(const struct quilld_config *cfg,
+				      const struct config_listener *l);
+	/* Instead of start when the peer sent bytes during that delay: the
+	 * protocol error, and ask to be closed. */
+	void (*pregreet)(void *session);
 };
 
 const struct engine_ops *engine_for(enum config_proto proto);

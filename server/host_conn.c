@@ -7,7 +7,9 @@
  * finish later on the pool, reading pauses meanwhile), STARTTLS (write the
  * 220, drop all buffered plaintext, hand the socket to an OpenSSL
  * bufferevent: RFC 3207 section 4.2) or CLOSE (write what is left, then
- * close). Idle timeouts (RFC 5321 4.5.3.2.7; an engine may have its own,
+ * close). An engine may hold its greeting back for a while (SMTP:
+ * smtp.greeting_delay_ms); a peer that speaks meanwhile gets the engine's
+ * pregreet() instead (RFC 5321 4.3.1). Idle timeouts (RFC 5321 4.5.3.2.7; an engine may have its own,
  * as POP3's autologout) are the bufferevent's read and write timeouts. A
  * peer that does not read its replies stops being read from and served,
  * so memory per connection stays bounded.
@@ -39,7 +41,9 @@ struct conn {
 	int tls;	 /* bev is an OpenSSL bufferevent */
 	int handshaking; /* TLS handshake not finished yet */
 	int started;	 /* engine greeting sent */
-	int refused;	 /* over limits.max_per_ip: refuse, not greet */
+	int greet_wait;	 /* greeting held back: greet_timer runs */
+	struct event *greet_timer;
+	int refused; /* over limits.max_per_ip: refuse, not greet */
 	int closing;
 	int throttled; /* reading paused: replies not being read */
 	int pending;   /* a request is being served off the loop */
@@ -61,6 +65,8 @@ void host_conn_free(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	h->n_conns--;
+	if (c->greet_timer != NULL)
+		event_free(c->greet_timer);
 	c->ops->destroy(&c->session);
 	if (c->tls && !c->handshaking) /* close_notify (RFC 8446 6.1) */
 		SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
@@ -94,7 +100,7 @@ static size_t conn_pending_output(const struct conn *c)
 static unsigned conn_idle_seconds(const struct conn *c)
 {
 	if (c->ops->idle_timeout != NULL)
-		return c->ops->idle_timeout(&c->h->cfg);
+		return c->ops->idle_timeout(c->session, &c->h->cfg);
 	return c->h->cfg.idle_timeout;
 }
 
@@ -194,6 +200,18 @@ static void conn_pump(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
+	if (c->greet_wait) {
+		if (evbuffer_get_length(in) == 0)
+			return;
+		/* RFC 5321 4.3.1: it spoke before our greeting */
+		c->greet_wait = 0;
+		event_del(c->greet_timer);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		c->ops->pregreet(c->session);
+		conn_flush(c);
+		conn_request(c);
+		return;
+	}
 	while (!c->closing && !c->pending) {
 		enum engine_request req = c->ops->request(c->session);
 		if (req == ENGINE_REQ_NONE && evbuffer_get_length(in) == 0)
@@ -222,6 +240,8 @@ static void conn_pump(struct conn *c)
 	conn_flush(c);
 	if (!c->pending)
 		conn_request(c);
+	if (!c->closing) /* the engine's state may change its limit */
+		conn_set_timeouts(c);
 }
 
 /* A request served off the loop is answered: carry on. */
@@ -262,13 +282,44 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+static void greet_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (!c->greet_wait || c->closing)
+		return;
+	c->greet_wait = 0;
+	c->ops->start(c->session);
+	conn_flush(c);
+	conn_pump(c);
+}
+
+/* Hold the greeting back for the engine's delay; false if there is none
+ * (or no timer). */
+static bool conn_greet_later(struct conn *c)
+{
+	unsigned ms = 0;
+	if (c->ops->greeting_delay_ms != NULL && c->ops->pregreet != NULL)
+		ms = c->ops->greeting_delay_ms(&c->h->cfg, &c->l);
+	if (ms == 0)
+		return false;
+	struct timeval tv = {.tv_sec = ms / 1000,
+			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	c->greet_timer = evtimer_new(c->h->base, greet_timer_cb, c);
+	if (c->greet_timer == NULL || evtimer_add(c->greet_timer, &tv) != 0)
+		return false;
+	c->greet_wait = 1;
+	return true;
+}
+
 /* The greeting, or the refusal of a peer over its connection limit. */
 static void conn_greet(struct conn *c)
 {
 	c->started = 1;
 	if (c->refused)
 		c->ops->refuse(c->session);
-	else
+	else if (!conn_greet_later(c))
 		c->ops->start(c->session);
 }
 
@@ -452,7 +503,8 @@ void host_conn_stop(struct conn *c)
 		return;
 	}
 	if (c->pending)
-		return; /* conn_resumed says 421 once the work is done */
+		return;	   /* conn_resumed says 421 once the work is done */
+	c->greet_wait = 0; /* the 421 replaces the greeting */
 	c->ops->shutdown(c->session);
 	conn_flush(c);
 	conn_request(c);

@@ -522,8 +522,10 @@ static void pop3_timeout(void *session)
 }
 
 /* RFC 1939 section 3: the autologout timer. */
-static unsigned pop3_idle_timeout(const struct quilld_config *cfg)
+static unsigned pop3_idle_timeout(const void *session,
+				  const struct quilld_config *cfg)
 {
+	(void)session;
 	return cfg->pop3_autologout;
 }
 

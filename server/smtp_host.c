@@ -397,6 +397,30 @@ static void smtp_timeout(void *session)
 	smtp_session_timeout(((struct smtp_host *)session)->s);
 }
 
+/* RFC 5321 4.5.3.2: how long the next command, or the next part of a
+ * message, may be waited for. */
+static unsigned smtp_idle_timeout(const void *session,
+				  const struct quilld_config *cfg)
+{
+	const struct smtp_host *h = session;
+	if (smtp_session_timeout_kind(h->s) == SMTP_TIMEOUT_DATA)
+		return cfg->smtp_data_timeout;
+	return cfg->smtp_command_timeout;
+}
+
+/* smtp.greeting_delay_ms: MX listeners only (clients of submission and
+ * LMTP are our own). */
+static unsigned smtp_greeting_delay_ms(const struct quilld_config *cfg,
+				       const struct config_listener *l)
+{
+	return l->proto == PROTO_SMTP ? cfg->smtp_greeting_delay_ms : 0;
+}
+
+static void smtp_pregreet(void *session)
+{
+	smtp_session_pregreet(((struct smtp_host *)session)->s);
+}
+
 const struct engine_ops smtp_engine_ops = {
 	.name = "smtp",
 	.create = smtp_create,
@@ -410,4 +434,7 @@ const struct engine_ops smtp_engine_ops = {
 	.tls_done = smtp_tls_done,
 	.shutdown = smtp_shutdown,
 	.timeout = smtp_timeout,
+	.idle_timeout = smtp_idle_timeout,
+	.greeting_delay_ms = smtp_greeting_delay_ms,
+	.pregreet = smtp_pregreet,
 };

@@ -93,7 +93,7 @@ def test_ipv6_and_ipv4_listeners():
 
 
 def test_idle_timeout_421():
-    with Quilld(extra_yaml="limits:\n  idle_timeout: 1\n") as q:
+    with Quilld(extra_yaml="smtp:\n  command_timeout: 1\n") as q:
         with socket.create_connection(("127.0.0.1", q.ports["smtp"]),
                                       10) as s:
             recv_reply(s)

@@ -115,11 +115,13 @@ def test_apop():
 
 def test_autologout_not_smtp_idle_timeout():
     """The POP3 connection's timer is pop3.autologout (10 minutes at
-    least), not limits.idle_timeout: with that at 1 s an SMTP session is
-    closed, a POP3 one still answers after 3 s of silence."""
+    least), not limits.idle_timeout: with that (and smtp.command_timeout)
+    at 1 s an SMTP session is closed, a POP3 one still answers after 3 s
+    of silence."""
     with Quilld(listeners=LISTENERS + [("smtp", "smtp", "127.0.0.1",
                                         "starttls")],
-                extra_yaml="limits:\n  idle_timeout: 1\n") as q:
+                extra_yaml="limits:\n  idle_timeout: 1\n"
+                           "smtp:\n  command_timeout: 1\n") as q:
         smtp = socket.create_connection(("127.0.0.1", q.ports["smtp"]), 10)
         smtp.recv(512)
         p = poplib.POP3("127.0.0.1", q.ports["pop3"], timeout=20)

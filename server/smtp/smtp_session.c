@@ -177,6 +177,14 @@ void smtp_session_refuse(struct smtp_session *s)
 	smtp_close(s);
 }
 
+void smtp_session_pregreet(struct smtp_session *s)
+{
+	log_info(s->id, "smtp.input_before_greeting");
+	smtp_reply(s, 554, "5.5.1", 0,
+		   "%s Protocol error: input before greeting", s->hostname);
+	smtp_close(s);
+}
+
 /* The longest line cmd may have, CRLF included: RFC 5321 4.5.3.1.4;
  * RFC 4954 4 (AUTH lines) and 3 (MAIL grows by 500 for AUTH=). */
 static size_t line_limit(const struct smtp_session *s,
@@ -379,4 +387,13 @@ void smtp_session_timeout(struct smtp_session *s)
 	smtp_reply(s, 421, "4.4.2", 0, "%s Timeout, closing connection",
 		   s->hostname);
 	smtp_close(s);
+}
+
+enum smtp_timeout_kind smtp_session_timeout_kind(const struct smtp_session *s)
+{
+	/* RFC 5321 4.5.3.2.5-6: a data block may be slow; between commands
+	 * 4.5.3.2.7 applies (a BDAT chunk's octets are message data too) */
+	if (s->state == SMTP_ST_DATA || s->state == SMTP_ST_BDAT)
+		return SMTP_TIMEOUT_DATA;
+	return SMTP_TIMEOUT_COMMAND;
 }

@@ -167,6 +167,10 @@ void smtp_session_start(struct smtp_session *s);
 /* Instead of the greeting when the peer has too many connections: 421
  * 4.7.0 and close (RFC 5321 3.8: a server may refuse at once, with 421). */
 void smtp_session_refuse(struct smtp_session *s);
+/* Instead of the greeting when the client spoke before it (the host held
+ * the 220 back for smtp.greeting_delay_ms): 554 5.5.1 and close. RFC 5321
+ * 4.3.1 and 3.1: a client waits for the greeting before it sends. */
+void smtp_session_pregreet(struct smtp_session *s);
 /* Take received bytes; replies go to the output buffer. Returns how many
  * bytes were taken: all of them, unless a request was raised. Bytes after a
  * STARTTLS or QUIT are never to be fed again: the host discards them
@@ -187,6 +191,11 @@ void smtp_session_tls_done(struct smtp_session *s, bool ok,
 void smtp_session_shutdown(struct smtp_session *s);
 /* The host's idle timer fired: 421 and close (RFC 5321 4.5.3.2). */
 void smtp_session_timeout(struct smtp_session *s);
+
+/* Which wait the host's idle timer measures now (RFC 5321 4.5.3.2):
+ * message data (in DATA or between BDAT octets), or the next command. */
+enum smtp_timeout_kind { SMTP_TIMEOUT_COMMAND, SMTP_TIMEOUT_DATA };
+enum smtp_timeout_kind smtp_session_timeout_kind(const struct smtp_session *s);
 
 /* Answer the pending request (RCPT, DATA_*). */
 void smtp_session_resume(struct smtp_session *s, const struct smtp_answer *a);
