@@ -10,6 +10,7 @@
  *	quill user check  [--file PATH] [--allow-plain] USER
  *	quill user list   [--file PATH]
  *	quill store append|ls|check|convert ...   (store_cmd.c)
+ *	quill queue list|show ...                  (queue_cmd.c)
  *
  * Passwords are read from stdin: the first line, without its LF (or CR LF).
  * On a terminal the echo is turned off, and a new password is asked twice.
@@ -65,6 +66,7 @@ struct user_opts {
 
 static const struct command *user_commands(void);
 int cmd_store(int argc, char **argv); /* store_cmd.c */
+int cmd_queue(int argc, char **argv); /* queue_cmd.c */
 
 __attribute__((format(printf, 2, 3))) static void say(const char *cmd,
 						      const char *fmt, ...)
@@ -486,6 +488,8 @@ static const struct command top_commands[] = {
 	 cmd_user},
 	{"store", "append|ls|check|convert ...",
 	 "read and write a Maildir or mbox store directly", cmd_store},
+	{"queue", "list|show ...",
+	 "what quilld has queued, and each recipient's state", cmd_queue},
 	{NULL, NULL, NULL, NULL},
 };
 

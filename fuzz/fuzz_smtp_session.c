@@ -1,21 +1,74 @@
 /*
  * fuzz_smtp_session.c - the whole SMTP server engine fed arbitrary
  * sessions. The first byte picks the chunk size the input is fed in (so
- * partial lines and pipelining are explored), and the engine's requests
- * are answered as a host would: recipients and spooling succeed or fail
- * by bits of the input, STARTTLS succeeds or fails by the parity of the
- * next byte, CLOSE ends the session.
+ * partial lines and pipelining are explored) and the listener: SMTP or
+ * LMTP (RFC 2033, with its per-recipient deliveries), STARTTLS offered,
+ * bare LF accepted; inputs of odd length get submission mode, and AUTH is
+ * offered there and, for inputs whose length has bit 1 set, on port 25
+ * too (plaintext AUTH before TLS only where no STARTTLS is offered). The
+ * engine's requests are answered as a host would: recipients and spooling
+ * succeed or fail by bits of the input, STARTTLS succeeds or fails by the
+ * parity of the next byte, AUTH credentials are looked up at once in a
+ * small passwd-file (alice:{PLAIN}wonderland, and scram with SCRAM-SHA-256
+ * keys of two iterations; the answer fails by a bit of the input) and the
+ * failure delay is over at once, CLOSE ends the session.
  *
  * Checks beyond "no crash, no leak": every reply line is well-formed
- * (three digits, ' ' or '-', text, CRLF; RFC 5321 4.2) and output stays
- * within its bound.
+ * (three digits, ' ' or '-', text, CRLF; RFC 5321 4.2), a 334 carries
+ * nothing but base64 (RFC 4954 4), and output stays within its bound.
  */
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "passwd.h"
+#include "sasl_server.h"
 #include "smtp/smtp_session.h"
+
+static struct passwd_db *users;
+
+static void load_users(void)
+{
+	char hash[PASSWD_HASH_SIZE], text[PASSWD_HASH_SIZE + 64];
+	struct passwd_error err;
+	if (passwd_hash_scram("tiger", 2, hash, sizeof(hash)) != 0)
+		abort();
+	snprintf(text, sizeof(text), "alice:{PLAIN}wonderland\nscram:%s\n",
+		 hash);
+	users = passwd_db_load_buffer("fuzz", text, strlen(text), &err);
+	if (users == NULL)
+		abort();
+}
+
+/* RFC 4954 4: "334 " and base64, nothing else. */
+static void check_challenge(const unsigned char *l, size_t n)
+{
+	if (n < 6 || memcmp(l, "334", 3) != 0)
+		return;
+	if (l[3] != ' ')
+		abort();
+	for (size_t k = 4; k + 2 < n; k++)
+		if (!isalnum(l[k]) && l[k] != '+' && l[k] != '/' && l[k] != '=')
+			abort();
+}
+
+/* SMTP_REQ_AUTH_CREDENTIALS, answered at once; refused if fail. */
+static void credentials(struct smtp_session *s, bool fail)
+{
+	struct passwd_options opt = {.allow_plain = true};
+	struct sasl_server *sasl = smtp_session_auth_take(s);
+	const char *user = sasl != NULL ? sasl_server_user(sasl) : NULL;
+	if (sasl != NULL && !fail)
+		sasl_server_set_credentials(
+			sasl, user ? passwd_db_lookup(users, user) : NULL,
+			&opt);
+	struct smtp_answer a = {.ok = !fail, .sasl = sasl};
+	smtp_session_resume(s, &a);
+}
 
 static void check_replies(struct buf *o)
 {
@@ -30,6 +83,7 @@ static void check_replies(struct buf *o)
 		    l[1] < '0' || l[1] > '9' || l[2] < '0' || l[2] > '9' ||
 		    (l[3] != ' ' && l[3] != '-'))
 			abort();
+		check_challenge(l, n);
 		for (size_t k = 0; k + 2 < n; k++)
 			if (l[k] == '\r' || l[k] == '\n' || l[k] == '\0')
 				abort();
@@ -48,6 +102,9 @@ static void answer(struct smtp_session *s, uint8_t k)
 		struct smtp_answer no = {.code = 550,
 					 .enhanced = "5.1.1",
 					 .text = "User unknown"};
+		struct smtp_answer full = {.code = 452,
+					   .enhanced = "4.2.2",
+					   .text = "Mailbox full"};
 		struct buf *m = smtp_session_message(s);
 		switch (smtp_session_request(s)) {
 		case SMTP_REQ_RCPT:
@@ -63,6 +120,15 @@ static void answer(struct smtp_session *s, uint8_t k)
 			buf_consume(m, buf_len(m));
 			smtp_session_resume(s, (k & 2) ? &no : &ok);
 			break;
+		case SMTP_REQ_AUTH_CREDENTIALS:
+			credentials(s, (k & 4) != 0);
+			break;
+		case SMTP_REQ_AUTH_DELAY:
+			smtp_session_resume(s, &ok);
+			break;
+		case SMTP_REQ_LMTP_RCPT:
+			smtp_session_resume(s, (k & 2) ? &full : &ok);
+			break;
 		default:
 			return;
 		}
@@ -77,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int quiet;
 	if (!quiet) {
 		log_setup(LOGL_ERROR, LOG_TO_STDERR, "fuzz");
+		load_users();
 		quiet = 1;
 	}
 	if (size < 1)
@@ -86,7 +153,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.hostname = "mx.example.test";
 	st.starttls_offered = data[0] & 0x80;
 	st.bare_lf_accept = data[0] & 0x40;
-	size_t chunk = (data[0] & 0x3f) + 1;
+	st.mode = (data[0] & 0x20) ? SMTP_MODE_LMTP
+		  : (size & 1)	   ? SMTP_MODE_SUBMISSION
+				   : SMTP_MODE_MX;
+	st.auth_offered = st.mode == SMTP_MODE_SUBMISSION ||
+			  (st.mode == SMTP_MODE_MX && (size & 2));
+	st.auth_plaintext = !st.starttls_offered;
+	st.scram_iterations = 2;
+	st.domain = "example.test";
+	st.sender_check = true;
+	st.add_headers = true;
+	size_t chunk = (data[0] & 0x1f) + 1;
 	struct smtp_session *s = smtp_session_new(&st, "192.0.2.1", "fz");
 	if (s == NULL)
 		return 0;

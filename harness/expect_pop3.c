@@ -132,6 +132,28 @@ static bool has_line(const struct expect_text *l, size_t n, const char *s,
 	return false;
 }
 
+/* body_re (some line matches) or body_lacks_re (none does). */
+static int body_match_re(const struct scenario_re *sre,
+			 const struct expect_text *l, size_t n, struct vars *v,
+			 struct expect_why *why, bool want)
+{
+	if (sre->src.s == NULL)
+		return EXPECT_PASS;
+	struct expect_re re;
+	bool found = false;
+	if (expect_re_get(sre, v, &re, why) != 0)
+		return EXPECT_ERROR;
+	for (size_t i = 0; i < n && !found; i++)
+		found = scenario_re_exec(re.re, l[i].s, l[i].len, 0, NULL);
+	expect_re_put(&re);
+	if (found != want)
+		snprintf(why->expected, sizeof(why->expected), "%s /%s/",
+			 want ? "a body line matching"
+			      : "no body line matching",
+			 sre->src.s);
+	return found == want ? EXPECT_PASS : EXPECT_FAIL;
+}
+
 static int match_body(const struct expect_spec *e, const struct expect_text *l,
 		      size_t n, struct vars *v, struct expect_why *why)
 {
@@ -153,19 +175,10 @@ static int match_body(const struct expect_spec *e, const struct expect_text *l,
 		if (!ok)
 			return EXPECT_FAIL;
 	}
-	if (e->body_re.src.s == NULL)
-		return EXPECT_PASS;
-	struct expect_re re;
-	bool found = false;
-	if (expect_re_get(&e->body_re, v, &re, why) != 0)
-		return EXPECT_ERROR;
-	for (size_t i = 0; i < n && !found; i++)
-		found = scenario_re_exec(re.re, l[i].s, l[i].len, 0, NULL);
-	expect_re_put(&re);
-	if (!found)
-		snprintf(why->expected, sizeof(why->expected),
-			 "a body line matching /%s/", e->body_re.src.s);
-	return found ? EXPECT_PASS : EXPECT_FAIL;
+	int rc = body_match_re(&e->body_re, l, n, v, why, true);
+	if (rc == EXPECT_PASS)
+		rc = body_match_re(&e->body_lacks_re, l, n, v, why, false);
+	return rc;
 }
 
 int expect_pop3_match(const struct expect_spec *e,

@@ -104,15 +104,15 @@ static int insert_line(struct fuzzmode_rng *r, struct buf *b, const char *s,
 
 static int m_bits(struct fuzzmode_rng *r, struct fuzzmode_case *c)
 {
-	unsigned char *d = c->data.data + c->data.off;
 	size_t len = buf_len(&c->data), n = 1 + fuzzmode_rng_below(r, 8);
 	static const unsigned char nice[] = {0,	   0xff, '\r', '\n', ' ', ':',
 					     '<',  '>',	 '{',  '}',  '.', '%',
 					     0x80, '"',	 '\\', '*',  '-'};
 	bool flip = fuzzmode_rng_below(r, 2) == 0;
 
-	if (len == 0)
+	if (len == 0) /* an empty buffer may have no storage at all */
 		return 0;
+	unsigned char *d = c->data.data + c->data.off;
 	for (size_t i = 0; i < n; i++) {
 		size_t at = fuzzmode_rng_below(r, len);
 		if (flip)

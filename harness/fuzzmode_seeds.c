@@ -131,7 +131,10 @@ static void add_high(struct collect *c, struct fuzzmode_session *s,
 		line(c, s, "EHLO ", &st->u.smtp.name, "");
 		break;
 	case STEP_SMTP_AUTH:
-		line(c, s, st->u.smtp.mech_login ? "AUTH LOGIN" : "AUTH PLAIN",
+		line(c, s,
+		     st->u.smtp.mech == AUTH_MECH_LOGIN	  ? "AUTH LOGIN"
+		     : st->u.smtp.mech == AUTH_MECH_SCRAM ? "AUTH SCRAM-SHA-256"
+							  : "AUTH PLAIN",
 		     NULL, "");
 		break;
 	case STEP_SMTP_SEND:

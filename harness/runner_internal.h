@@ -7,6 +7,9 @@
 #ifndef QUILL_HARNESS_RUNNER_INTERNAL_H
 #define QUILL_HARNESS_RUNNER_INTERNAL_H
 
+#include <stdbool.h>
+#include <string.h>
+
 #include "expect.h"
 #include "net.h"
 #include "runner.h"
@@ -88,6 +91,12 @@ int runner_smtp_exchange(struct runner *r, struct runner_session *s,
 			 const char *line, const char *what, const char *code);
 int runner_smtp_send(struct runner *r, struct runner_session *s,
 		     const struct step_smtp *m);
+/* A session on the target's lmtp service speaks LMTP (RFC 2033): LHLO,
+ * and one reply per accepted recipient after the message. */
+static inline bool runner_session_lmtp(const struct runner_session *s)
+{
+	return strcmp(s->service, "lmtp") == 0;
+}
 
 /* Steps. */
 int runner_steps(struct runner *r, const struct scenario_steps *steps);

@@ -5,7 +5,8 @@
  * (a scenario's YAML block has LF). The first reply that is not the
  * expected go-ahead ends the transaction and is compared with `expect`;
  * otherwise the reply to the message is. ${last_reply} gets the reply
- * compared.
+ * compared. In an LMTP session (RFC 2033 4.2) the message gets one reply
+ * per recipient, in RCPT order: each is compared, the last one kept.
  */
 #include "runner_internal.h"
 
@@ -115,13 +116,21 @@ static int send_message(struct runner *r, struct runner_session *s,
 				 runner_deadline(r, r->step->within_ms));
 	buf_free(&msg);
 	buf_free(&wire);
-	if (rc == RUN_OK)
-		rc = runner_smtp_read(r, s, "the message", &rep);
-	if (rc == RUN_OK)
-		rc = runner_smtp_want(r, rep, m->code, "the message");
-	if (rc == RUN_OK)
-		rc = set_last_reply(r, rep);
-	smtp_reply_free(&rep);
+	size_t replies = runner_session_lmtp(s) ? m->n_to : 1;
+	for (size_t i = 0; i < replies && rc == RUN_OK; i++) {
+		char what[64];
+		if (replies > 1)
+			snprintf(what, sizeof(what),
+				 "the message, recipient %zu", i + 1);
+		else
+			snprintf(what, sizeof(what), "the message");
+		rc = runner_smtp_read(r, s, what, &rep);
+		if (rc == RUN_OK)
+			rc = runner_smtp_want(r, rep, m->code, what);
+		if (rc == RUN_OK)
+			rc = set_last_reply(r, rep);
+		smtp_reply_free(&rep);
+	}
 	return rc;
 }
 

@@ -120,6 +120,7 @@ struct expect_spec {
 	struct scenario_str *body_has;
 	size_t n_body_has;
 	struct scenario_re body_re;
+	struct scenario_re body_lacks_re; /* no body line may match */
 	struct scenario_re *untagged;
 	size_t n_untagged;
 	long untagged_count;
@@ -174,11 +175,15 @@ struct step_send {
 	unsigned pause_ms;
 };
 
+/* smtp_auth's mechanisms (RFC 4616, the LOGIN draft, RFC 5802/7677) */
+enum step_auth_mech { AUTH_MECH_PLAIN, AUTH_MECH_LOGIN, AUTH_MECH_SCRAM };
+
 struct step_smtp {
 	struct scenario_str name;	/* smtp_hello */
 	bool greeting;			/* smtp_hello: read the 220 first */
 	struct scenario_str user, pass; /* smtp_auth */
-	bool mech_login;		/* smtp_auth: LOGIN, else PLAIN */
+	enum step_auth_mech mech;	/* smtp_auth */
+	bool initial;			/* smtp_auth PLAIN: initial response */
 	struct scenario_str from;	/* smtp_send */
 	struct scenario_str *to;	/* smtp_send */
 	size_t n_to;

@@ -18,8 +18,9 @@ static const char *const smtp_keys[] = {"smtp",	   "enhanced", "text",
 					"text_re", "has",      "lacks",
 					"lines",   "capture",  NULL};
 static const char *const pop3_keys[] = {
-	"pop3",	      "code",	  "text",    "text_re", "multiline",
-	"body_lines", "body_has", "body_re", "capture", NULL};
+	"pop3",		 "code",       "text",	   "text_re",
+	"multiline",	 "body_lines", "body_has", "body_re",
+	"body_lacks_re", "capture",    NULL};
 static const char *const imap_keys[] = {"imap",		  "status",  "code",
 					"text",		  "text_re", "untagged",
 					"untagged_count", "capture", NULL};
@@ -153,8 +154,8 @@ static int load_smtp(struct sload *ld, const struct ytree_node *n,
 static int load_pop3_body(struct sload *ld, const struct ytree_node *n,
 			  struct expect_spec *e)
 {
-	static const char *const body_keys[] = {"body_lines", "body_has",
-						"body_re", NULL};
+	static const char *const body_keys[] = {
+		"body_lines", "body_has", "body_re", "body_lacks_re", NULL};
 	const struct ytree_node *v;
 	unsigned long u;
 	for (size_t i = 0; body_keys[i] != NULL; i++)
@@ -175,6 +176,9 @@ static int load_pop3_body(struct sload *ld, const struct ytree_node *n,
 		return -1;
 	if ((v = ytree_map_get(n, "body_re")) != NULL &&
 	    sload_re(ld, v, "body_re", 0, &e->body_re) != 0)
+		return -1;
+	if ((v = ytree_map_get(n, "body_lacks_re")) != NULL &&
+	    sload_re(ld, v, "body_lacks_re", 0, &e->body_lacks_re) != 0)
 		return -1;
 	return 0;
 }
@@ -328,6 +332,7 @@ void expect_spec_free(struct expect_spec *e)
 	scenario_strs_free(e->lacks, e->n_lacks);
 	scenario_strs_free(e->body_has, e->n_body_has);
 	scenario_re_free(&e->body_re);
+	scenario_re_free(&e->body_lacks_re);
 	for (size_t i = 0; i < e->n_untagged; i++)
 		scenario_re_free(&e->untagged[i]);
 	free(e->untagged);

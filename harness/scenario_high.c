@@ -59,21 +59,31 @@ static int smtp_hello(struct sload *ld, const struct ytree_node *n,
 static int smtp_auth(struct sload *ld, const struct ytree_node *n,
 		     struct step_smtp *s)
 {
-	static const char *const keys[] = {"user", "pass", "mech", "expect",
-					   NULL};
+	static const char *const keys[] = {"user",   "pass",	"mech",
+					   "expect", "initial", NULL};
+	static const char *const mechs[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256"};
 	const struct ytree_node *v;
 	if (sload_map(ld, n, "smtp_auth", keys, false) != 0 ||
 	    need_str(ld, n, "user", &s->user) != 0 ||
 	    need_str(ld, n, "pass", &s->pass) != 0 ||
-	    opt_code(ld, n, "235", s->code) != 0)
+	    opt_code(ld, n, "235", s->code) != 0 ||
+	    opt_bool(ld, n, "initial", true, &s->initial) != 0)
 		return -1;
+	s->mech = AUTH_MECH_PLAIN;
 	if ((v = ytree_map_get(n, "mech")) != NULL) {
-		if (v->kind != YTREE_SCALAR ||
-		    (strcmp(v->value, "PLAIN") != 0 &&
-		     strcmp(v->value, "LOGIN") != 0))
-			return sload_expected(ld, v, "mech", "PLAIN or LOGIN");
-		s->mech_login = v->value[0] == 'L';
+		size_t i = 0;
+		while (i < 3 && (v->kind != YTREE_SCALAR ||
+				 strcmp(v->value, mechs[i]) != 0))
+			i++;
+		if (i == 3)
+			return sload_expected(ld, v, "mech",
+					      "PLAIN, LOGIN or SCRAM-SHA-256");
+		s->mech = (enum step_auth_mech)i;
 	}
+	if (!s->initial && s->mech != AUTH_MECH_PLAIN)
+		return sload_error(ld, n,
+				   "'initial: false' with another mechanism "
+				   "(expected it with PLAIN only)");
 	return 0;
 }
 

@@ -13,5 +13,7 @@ int target_wait_pid(pid_t pid, long long deadline, int *status_r);
 /* Launch the embedded quilld and wait for its banner; stop it. */
 int target_quilld_start(struct target *t, char *err, size_t errlen);
 int target_quilld_stop(struct target *t, char *err, size_t errlen);
+/* Stop it, empty every mailbox, start it again on the same ports. */
+int target_quilld_reset(struct target *t, char *err, size_t errlen);
 
 #endif

@@ -120,6 +120,8 @@ int target_stop(struct target *t, const char *root, char *err, size_t errlen)
 
 int target_reset(struct target *t, const char *root, char *err, size_t errlen)
 {
+	if (t->quilld != NULL)
+		return target_quilld_reset(t, err, errlen);
 	if (t->reset == NULL)
 		return 0;
 	return target_run_command(t->reset, root, TARGET_RESET_SECONDS, err,

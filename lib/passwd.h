@@ -24,8 +24,8 @@
  * ($5$), BLF-CRYPT ($2y$, $2b$, $2a$; only if this libcrypt implements
  * bcrypt, checked at run time), YESCRYPT ($y$), CRYPT (any hash libcrypt
  * understands; also used for a hash without a {SCHEME} prefix, as Dovecot's
- * default_pass_scheme = CRYPT does) and PLAIN, which verifies only when the
- * caller's options allow it. An empty hash, or a CRYPT hash starting with
+ * default_pass_scheme = CRYPT does) and PLAIN (also named CLEAR, as in
+ * Dovecot), which verifies only when the caller's options allow it. An empty hash, or a CRYPT hash starting with
  * '!' or '*', is a locked account: it never verifies.
  *
  * SCRAM-SHA-256 is Dovecot's scheme of that name: the keys of RFC 5802
@@ -138,6 +138,14 @@ enum passwd_verify_result passwd_verify_entry(const struct passwd_entry *e,
 					      const char *password,
 					      size_t password_len,
 					      const struct passwd_options *opt);
+
+/* The password itself, for mechanisms that need the shared secret (POP3
+ * APOP, RFC 1939 section 7): only a {PLAIN} (or {CLEAR}) entry with
+ * opt->allow_plain has one, and an empty one does not count. Returns 0
+ * with *secret_r pointing into e, or -1 with errno EACCES. */
+int passwd_plain_secret(const struct passwd_entry *e,
+			const struct passwd_options *opt,
+			const char **secret_r);
 
 /* A human-readable name for a verify result. */
 const char *passwd_verify_result_str(enum passwd_verify_result res);

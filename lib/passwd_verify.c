@@ -50,6 +50,7 @@ static const struct scheme schemes[] = {
 	{"YESCRYPT", SCHEME_CRYPT, "$y$", {"$y$", NULL}},
 	{"CRYPT", SCHEME_CRYPT, NULL, {NULL}},
 	{"PLAIN", SCHEME_PLAIN, NULL, {NULL}},
+	{"CLEAR", SCHEME_PLAIN, NULL, {NULL}}, /* Dovecot's name for PLAIN */
 	{"SCRAM-SHA-256", SCHEME_SCRAM, NULL, {NULL}},
 };
 #define DEFAULT_SCHEME (&schemes[0])
@@ -362,6 +363,21 @@ enum passwd_verify_result passwd_verify_entry(const struct passwd_entry *e,
 	if (!passwd_dummy_setting(dummy, sizeof(dummy)))
 		return PASSWD_INTERNAL_ERROR;
 	return verify_copy(dummy, e, password, password_len, opt);
+}
+
+int passwd_plain_secret(const struct passwd_entry *e,
+			const struct passwd_options *opt, const char **secret_r)
+{
+	const struct scheme *s = e != NULL ? scheme_find(e->scheme) : NULL;
+
+	*secret_r = NULL;
+	if (s == NULL || s->kind != SCHEME_PLAIN || opt == NULL ||
+	    !opt->allow_plain || e->hash[0] == '\0') {
+		errno = EACCES;
+		return -1;
+	}
+	*secret_r = e->hash;
+	return 0;
 }
 
 const char *passwd_verify_result_str(enum passwd_verify_result res)

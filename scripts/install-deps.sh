@@ -10,6 +10,7 @@
 #
 #   --build    compilers, CMake and the libraries (the default)
 #   --test     --build plus what the tests, fuzzing and coverage use
+#              (and Postfix, through scripts/peers/postfix.sh install)
 #   --dry-run  only print what would be installed; needs no root
 #   EXTRA-PACKAGE...  further package names to check (and install)
 set -eu
@@ -17,10 +18,10 @@ set -eu
 build_pkgs="cmake make gcc clang pkg-config libssl-dev libyaml-dev check
 libevent-dev libunbound-dev libcrypt-dev zlib1g-dev openssl ca-certificates"
 test_pkgs="libclang-rt-14-dev valgrind gcovr clang-format curl python3 swaks
-procps"
+procps msmtp fetchmail mpop"
 
 usage() {
-	sed -n '2,14s/^# \{0,1\}//p' "$0"
+	sed -n '2,15s/^# \{0,1\}//p' "$0"
 }
 
 die() {
@@ -69,13 +70,21 @@ for pkg in $wanted; do
 done
 missing=${missing# }
 
-if [ -z "$missing" ]; then
+# Postfix, a test peer (tests/e2e_postfix_relay.py, bench/), comes through
+# its peer script: Debian's "No configuration", no daemon started, no
+# start at boot; its private instances are started by the tests.
+peer_postfix=""
+if [ "$group" = test ] && ! is_installed postfix; then
+	peer_postfix=postfix
+fi
+
+if [ -z "$missing" ] && [ -z "$peer_postfix" ]; then
 	echo "all dependencies present"
 	exit 0
 fi
 
 if [ "$dry_run" = 1 ]; then
-	echo "would install: $missing"
+	echo "would install: $(echo "$missing $peer_postfix" | xargs)"
 	exit 0
 fi
 
@@ -99,11 +108,18 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "$@" DEBIAN_FRONTEND=noninteractive apt-get -y update >&2 ||
 	die "apt-get update failed"
-# shellcheck disable=SC2086 # $missing is a list of package names
-"$@" DEBIAN_FRONTEND=noninteractive apt-get -y -o Dpkg::Use-Pty=0 \
-	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-	install --no-install-recommends $missing >&2 ||
-	die "apt-get install failed for: $missing"
+if [ -n "$missing" ]; then
+	# shellcheck disable=SC2086 # $missing is a list of package names
+	"$@" DEBIAN_FRONTEND=noninteractive apt-get -y -o Dpkg::Use-Pty=0 \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+		install --no-install-recommends $missing >&2 ||
+		die "apt-get install failed for: $missing"
+fi
+if [ -n "$peer_postfix" ]; then
+	"$@" bash "$(dirname "$0")/peers/postfix.sh" install >&2 ||
+		die "scripts/peers/postfix.sh install failed"
+	missing=$(echo "$missing postfix" | xargs)
+fi
 
 still=""
 for pkg in $missing; do

@@ -24,6 +24,10 @@ static const struct config_listener dev_listeners[] = {
 	DEV_LISTENER("submission", PROTO_SUBMISSION, 2587, LISTEN_TLS_STARTTLS),
 	DEV_LISTENER("submissions", PROTO_SUBMISSION, 2465,
 		     LISTEN_TLS_IMPLICIT),
+	DEV_LISTENER("pop3", PROTO_POP3, 2110, LISTEN_TLS_STARTTLS),
+	DEV_LISTENER("pop3s", PROTO_POP3, 2995, LISTEN_TLS_IMPLICIT),
+	/* loopback only, so no TLS (RFC 2033 5: not over wide area nets) */
+	DEV_LISTENER("lmtp", PROTO_LMTP, 2424, LISTEN_TLS_NONE),
 };
 
 static void path_join(char *out, const char *dir, const char *name)
@@ -46,14 +50,37 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	path_join(c->mail_root, state_dir, "mail");
 	c->dev_users = true;
 	c->idle_timeout = 300;
+	c->smtp_command_timeout = 300; /* RFC 5321 4.5.3.2.7 */
+	c->smtp_data_timeout = 300;    /* RFC 5321 4.5.3.2.5, 4.5.3.2.6 */
 	c->shutdown_grace = 10;
 	c->max_connections = 1000;
+	c->max_per_ip = 100;
+	/* loopback only: plaintext logins cannot be sniffed (a file turns
+	 * this off unless it says otherwise: config_load) */
+	c->auth_plaintext_without_tls = true;
+	c->auth_failure_delay_ms = 1000;
+	c->submission_sender_check = true;
+	c->submission_add_headers = true;
 	c->smtp_line_max = 512;
 	c->smtp_data_line_max = 1000;
 	c->smtp_message_max = 50ULL * 1024 * 1024;
 	c->smtp_max_recipients = 1000;
 	c->pool_threads = 4;
 	c->smtp_max_errors = 10;
+	c->pop3_line_max = 255;
+	c->pop3_autologout = 600;
+	c->pop3_cleartext = CLEARTEXT_LOOPBACK;
+	c->pop3_auth_failure_delay = 2;
+	c->pop3_apop = true;
+	c->pop3_login_delay = 0;
+	c->pop3_max_errors = 20;
+	c->queue_retry_min = 60;
+	c->queue_retry_max = 3600;
+	c->queue_max_age = 5 * 86400;
+	c->queue_parallel = 2;
+	snprintf(c->queue_postmaster, sizeof(c->queue_postmaster),
+		 "postmaster");
+	c->queue_group_commit_ms = 0;
 	c->n_listeners = sizeof(dev_listeners) / sizeof(dev_listeners[0]);
 	memcpy(c->listeners, dev_listeners, sizeof(dev_listeners));
 }
@@ -219,9 +246,9 @@ static int load_users(struct loader *ld, const struct ytree_node *root,
 static int load_limits(struct loader *ld, const struct ytree_node *root,
 		       struct quilld_config *c)
 {
-	static const char *const keys[] = {"idle_timeout", "shutdown_grace",
-					   "max_connections", "pool_threads",
-					   NULL};
+	static const char *const keys[] = {"idle_timeout",    "shutdown_grace",
+					   "max_connections", "max_per_ip",
+					   "pool_threads",    NULL};
 	const struct ytree_node *m;
 	if (section(ld, root, "limits", keys, &m) != 0 ||
 	    get_uint(ld, m, "limits", "idle_timeout", 1, 86400,
@@ -230,6 +257,8 @@ static int load_limits(struct loader *ld, const struct ytree_node *root,
 		     &c->shutdown_grace) != 0 ||
 	    get_uint(ld, m, "limits", "max_connections", 1, 1000000,
 		     &c->max_connections) != 0 ||
+	    get_uint(ld, m, "limits", "max_per_ip", 1, 1000000,
+		     &c->max_per_ip) != 0 ||
 	    get_uint(ld, m, "limits", "pool_threads", 1, 64,
 		     &c->pool_threads) != 0)
 		return -1;
@@ -240,8 +269,11 @@ static int load_smtp(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"line_max",    "max_errors",	 "bare_lf", "data_line_max",
-		"message_max", "max_recipients", NULL};
+		"line_max",	     "max_errors",
+		"bare_lf",	     "data_line_max",
+		"message_max",	     "max_recipients",
+		"greeting_delay_ms", "command_timeout",
+		"data_timeout",	     NULL};
 	static const char *const bare_lf[] = {"reject", "accept", NULL};
 	const struct ytree_node *m;
 	int lf = c->smtp_bare_lf_accept ? 1 : 0;
@@ -257,9 +289,105 @@ static int load_smtp(struct loader *ld, const struct ytree_node *root,
 	    get_uint(ld, m, "smtp", "max_recipients", 100, 100000,
 		     &c->smtp_max_recipients) != 0 ||
 	    get_u64(ld, m, "smtp", "message_max", 1024, 1ULL << 40,
-		    &c->smtp_message_max) != 0)
+		    &c->smtp_message_max) != 0 ||
+	    get_uint(ld, m, "smtp", "greeting_delay_ms", 0, 30000,
+		     &c->smtp_greeting_delay_ms) != 0 ||
+	    get_uint(ld, m, "smtp", "command_timeout", 1, 86400,
+		     &c->smtp_command_timeout) != 0 ||
+	    get_uint(ld, m, "smtp", "data_timeout", 1, 86400,
+		     &c->smtp_data_timeout) != 0)
 		return -1;
 	c->smtp_bare_lf_accept = lf == 1;
+	return 0;
+}
+
+static int load_pop3(struct loader *ld, const struct ytree_node *root,
+		     struct quilld_config *c)
+{
+	static const char *const keys[] = {
+		"line_max",	      "autologout", "cleartext_auth",
+		"auth_failure_delay", "apop",	    "login_delay",
+		"max_errors",	      NULL};
+	static const char *const cleartext[] = {"always", "loopback", "never",
+						NULL};
+	const struct ytree_node *m;
+	int ct = (int)c->pop3_cleartext;
+	/* RFC 2449 section 4 (255 octets at least), RFC 1939 section 3
+	 * (an autologout timer of at least 10 minutes) */
+	if (section(ld, root, "pop3", keys, &m) != 0 ||
+	    get_uint(ld, m, "pop3", "line_max", 255, 8192, &c->pop3_line_max) !=
+		    0 ||
+	    get_uint(ld, m, "pop3", "autologout", 600, 86400,
+		     &c->pop3_autologout) != 0 ||
+	    get_enum(ld, m, "pop3", "cleartext_auth", cleartext, &ct) != 0 ||
+	    get_uint(ld, m, "pop3", "auth_failure_delay", 0, 60,
+		     &c->pop3_auth_failure_delay) != 0 ||
+	    get_bool(ld, m, "pop3", "apop", &c->pop3_apop) != 0 ||
+	    get_uint(ld, m, "pop3", "login_delay", 0, 86400,
+		     &c->pop3_login_delay) != 0 ||
+	    get_uint(ld, m, "pop3", "max_errors", 1, 1000,
+		     &c->pop3_max_errors) != 0)
+		return -1;
+	c->pop3_cleartext = (enum config_cleartext)ct;
+	return 0;
+}
+
+/* auth: SMTP AUTH (RFC 4954); submission: RFC 6409 policy */
+static int load_auth(struct loader *ld, const struct ytree_node *root,
+		     struct quilld_config *c)
+{
+	static const char *const auth_keys[] = {"plaintext_without_tls",
+						"smtp_listeners",
+						"failure_delay_ms", NULL};
+	static const char *const sub_keys[] = {"sender_check", "add_headers",
+					       NULL};
+	const struct ytree_node *m, *sub;
+	return section(ld, root, "auth", auth_keys, &m) ||
+			       get_bool(ld, m, "auth", "plaintext_without_tls",
+					&c->auth_plaintext_without_tls) ||
+			       get_bool(ld, m, "auth", "smtp_listeners",
+					&c->auth_smtp_listeners) ||
+			       get_uint(ld, m, "auth", "failure_delay_ms", 0,
+					60000, &c->auth_failure_delay_ms) ||
+			       section(ld, root, "submission", sub_keys,
+				       &sub) ||
+			       get_bool(ld, sub, "submission", "sender_check",
+					&c->submission_sender_check) ||
+			       get_bool(ld, sub, "submission", "add_headers",
+					&c->submission_add_headers)
+		       ? -1
+		       : 0;
+}
+
+static int load_queue(struct loader *ld, const struct ytree_node *root,
+		      struct quilld_config *c)
+{
+	static const char *const keys[] = {
+		"retry_min", "retry_max",  "max_age",
+		"parallel",  "postmaster", "group_commit_ms",
+		"hold",	     "sync",	   NULL};
+	static const char *const syncs[] = {"syncfs", "fsync", NULL};
+	int sync = c->queue_sync_fsync ? 1 : 0;
+	const struct ytree_node *m;
+	if (section(ld, root, "queue", keys, &m) != 0 ||
+	    get_uint(ld, m, "queue", "retry_min", 1, 86400,
+		     &c->queue_retry_min) != 0 ||
+	    get_uint(ld, m, "queue", "retry_max", 1, 7 * 86400,
+		     &c->queue_retry_max) != 0 ||
+	    get_uint(ld, m, "queue", "max_age", 1, 60 * 86400,
+		     &c->queue_max_age) != 0 ||
+	    get_uint(ld, m, "queue", "parallel", 1, 64, &c->queue_parallel) !=
+		    0 ||
+	    get_string(ld, m, "queue", "postmaster", c->queue_postmaster,
+		       sizeof(c->queue_postmaster)) != 0 ||
+	    get_uint(ld, m, "queue", "group_commit_ms", 0, 1000,
+		     &c->queue_group_commit_ms) != 0 ||
+	    get_bool(ld, m, "queue", "hold", &c->queue_hold) != 0 ||
+	    get_enum(ld, m, "queue", "sync", syncs, &sync) != 0)
+		return -1;
+	c->queue_sync_fsync = sync == 1;
+	if (c->queue_retry_max < c->queue_retry_min)
+		c->queue_retry_max = c->queue_retry_min;
 	return 0;
 }
 
@@ -317,15 +445,18 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"state_dir", "hostname", "domain", "run_as",	"log", "tls",
-		"users",     "limits",	 "smtp",   "listeners", NULL};
+		"state_dir", "hostname", "domain",     "run_as",    "log",
+		"tls",	     "users",	 "limits",     "smtp",	    "pop3",
+		"queue",     "auth",	 "submission", "listeners", NULL};
 	char state_dir[CONFIG_PATH_MAX] = "";
 	if (ytree_check_keys(ld->t, root, "", keys, ld->err) != 0 ||
 	    get_string(ld, root, "", "state_dir", state_dir,
 		       sizeof(state_dir)) != 0)
 		return -1;
-	if (state_dir[0] != '\0') /* the paths that derive from it follow */
+	if (state_dir[0] != '\0') { /* the paths that derive from it */
 		config_defaults(c, state_dir);
+		c->auth_plaintext_without_tls = false; /* as config_load */
+	}
 	return get_string(ld, root, "", "hostname", c->hostname,
 			  sizeof(c->hostname)) ||
 			       get_string(ld, root, "", "domain", c->domain,
@@ -336,6 +467,9 @@ static int load_root(struct loader *ld, const struct ytree_node *root,
 			       load_users(ld, root, c) ||
 			       load_limits(ld, root, c) ||
 			       load_smtp(ld, root, c) ||
+			       load_pop3(ld, root, c) ||
+			       load_queue(ld, root, c) ||
+			       load_auth(ld, root, c) ||
 			       load_listeners(ld, root, c)
 		       ? -1
 		       : 0;
@@ -349,6 +483,9 @@ int config_load(struct quilld_config *c, const char *path, char *err,
 	int rc = -1;
 
 	config_defaults(c, "var");
+	/* RFC 4954 4, RFC 8314: a configured server may listen beyond
+	 * loopback, so plaintext logins need TLS unless the file says so */
+	c->auth_plaintext_without_tls = false;
 	if (t != NULL) {
 		struct loader ld = {.t = t, .err = &yerr};
 		const struct ytree_node *root = ytree_root(t);

@@ -2,7 +2,8 @@
  * config.h - quilld's configuration: defaults, YAML loading, validation.
  *
  * With no file, or with --dev, quilld runs on DESIGN.md's dev defaults:
- * everything under ./var, loopback listeners on ports 2525/2587/2465, a
+ * everything under ./var, loopback listeners on ports 2525/2587/2465
+ * (SMTP, submission) and 2110/2995 (POP3), a
  * self-signed certificate and the users alice and bob made on first start.
  * A YAML file (documented in docs/quilld.md) overrides
  * any of it; every error names file, line, column and key.
@@ -22,6 +23,10 @@ enum config_proto { PROTO_SMTP, PROTO_SUBMISSION, PROTO_LMTP, PROTO_POP3 };
 /* How each user's mail is kept under mail_root/<user> (server/store). */
 enum config_store { CONFIG_STORE_MAILDIR, CONFIG_STORE_MBOX };
 enum config_tls { LISTEN_TLS_NONE, LISTEN_TLS_STARTTLS, LISTEN_TLS_IMPLICIT };
+/* When cleartext passwords (POP3 USER/PASS, SASL PLAIN and LOGIN) may be
+ * sent without TLS: always, only from a loopback address, or never
+ * (RFC 2595 section 2.3, RFC 5034 section 4, RFC 8314 section 4.1). */
+enum config_cleartext { CLEARTEXT_ALWAYS, CLEARTEXT_LOOPBACK, CLEARTEXT_NEVER };
 
 struct config_listener {
 	char name[32];
@@ -55,6 +60,14 @@ struct quilld_config {
 	unsigned idle_timeout;	 /* seconds; RFC 5321 4.5.3.2.7: 5 min */
 	unsigned shutdown_grace; /* seconds to let sessions end on SIGTERM */
 	unsigned max_connections;
+	unsigned max_per_ip; /* connections from one address; 421 beyond */
+
+	/* SMTP AUTH (RFC 4954) and submission policy (RFC 6409) */
+	bool auth_plaintext_without_tls; /* PLAIN/LOGIN before TLS */
+	bool auth_smtp_listeners;	 /* offer AUTH on smtp listeners too */
+	unsigned auth_failure_delay_ms;	 /* before 535 5.7.8 */
+	bool submission_sender_check;	 /* MAIL FROM: the user's address */
+	bool submission_add_headers;	 /* missing Date, Message-ID */
 
 	unsigned smtp_line_max;		     /* RFC 5321 4.5.3.1.4: 512 */
 	unsigned smtp_data_line_max;	     /* 4.5.3.1.6: 1000 */
@@ -63,6 +76,27 @@ struct quilld_config {
 	unsigned pool_threads;		     /* workers for blocking work */
 	unsigned smtp_max_errors;
 	bool smtp_bare_lf_accept;
+	unsigned smtp_greeting_delay_ms; /* wait before the 220; 0: none */
+	unsigned smtp_command_timeout;	 /* seconds; 4.5.3.2.7: >= 5 min */
+	unsigned smtp_data_timeout;	 /* seconds of silence in DATA/BDAT */
+
+	unsigned pop3_line_max;	  /* RFC 2449 section 4: at least 255 */
+	unsigned pop3_autologout; /* seconds; RFC 1939 section 3: >= 600 */
+	enum config_cleartext pop3_cleartext;
+	unsigned pop3_auth_failure_delay; /* seconds before a login's -ERR */
+	bool pop3_apop;			  /* RFC 1939 section 7 */
+	unsigned pop3_login_delay;	  /* RFC 2449 6.5; 0: none */
+	unsigned pop3_max_errors;	  /* -ERR replies before closing */
+	/* queue: local delivery from the spool (queue/queue_runner.h) */
+	unsigned queue_retry_min;  /* seconds before the first retry */
+	unsigned queue_retry_max;  /* longest wait between two retries */
+	unsigned queue_max_age;	   /* then a temporary failure is final
+				   * (RFC 5321 4.5.4.1: 4-5 days) */
+	unsigned queue_parallel;   /* deliveries running at once */
+	char queue_postmaster[65]; /* the user who gets postmaster's mail */
+	unsigned queue_group_commit_ms; /* wait for more commits when idle */
+	bool queue_hold; /* keep what is queued, deliver nothing (at start) */
+	bool queue_sync_fsync; /* queue.sync: fsync each file, never syncfs */
 
 	struct config_listener listeners[CONFIG_MAX_LISTENERS];
 	unsigned n_listeners;

@@ -1,6 +1,7 @@
 /*
  * host.c - the libevent host (see host.h): listeners bound from the
- * config, the services engines use (users, pool, queue), signals
+ * config, the services engines use (users, pool, queue and its runner),
+ * signals
  * (SIGTERM/SIGINT: stop gracefully; SIGHUP: reload). Connections are in
  * host_conn.c.
  */
@@ -26,7 +27,9 @@
 #include "log.h"
 #include "passwd.h"
 #include "pool.h"
+#include "queue/queue_runner.h"
 #include "queue/spool.h"
+#include "queue/spool_group.h"
 #include "tls.h"
 
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
@@ -152,6 +155,7 @@ static void host_stop(struct host *h, const char *why)
 	h->stopping = 1;
 	log_info(NULL, "stopping reason=%s sessions=%u grace=%u", why,
 		 h->n_conns, h->cfg.shutdown_grace);
+	queue_runner_stop(h->svc.runner); /* deliveries under way finish */
 	for (size_t i = 0; i < h->n_sockets; i++) {
 		evconnlistener_free(h->sockets[i].lev);
 		h->sockets[i].lev = NULL;
@@ -181,6 +185,20 @@ static struct passwd_db *load_users(const struct quilld_config *cfg)
 		log_error(NULL, "users_not_loaded %s",
 			  passwd_error_str(&perr, msg, sizeof(msg)));
 	return db;
+}
+
+/* queue.sync: syncfs unless asked for fsync or the kernel cannot report
+ * write errors to it (then fsync, and say so). */
+static void set_spool_sync(struct host *h)
+{
+	bool syncfs = !h->cfg.queue_sync_fsync;
+	if (syncfs && !spool_group_syncfs_usable()) {
+		log_warn(NULL, "queue.sync=fsync reason=\"kernel before 5.8: "
+			       "syncfs does not report write errors\"");
+		syncfs = false;
+	}
+	spool_group_set_sync(h->svc.spool_group,
+			     syncfs ? SPOOL_SYNC_SYNCFS : SPOOL_SYNC_FSYNC);
 }
 
 static void host_reload(struct host *h)
@@ -219,6 +237,8 @@ static void host_reload(struct host *h)
 	}
 	h->cfg = *next;
 	free(next);
+	spool_group_set_wait(h->svc.spool_group, h->cfg.queue_group_commit_ms);
+	set_spool_sync(h);
 	log_setup(h->cfg.log_level, h->cfg.log_target, "quilld");
 	log_info(NULL, "reloaded file=%s", h->cfg.file[0] ? h->cfg.file : "-");
 }
@@ -259,6 +279,7 @@ static int host_events(struct host *h)
 static int host_services(struct host *h, char *err, size_t errlen)
 {
 	h->svc.cfg = &h->cfg;
+	h->svc.base = h->base;
 	snprintf(h->svc.queue_dir, sizeof(h->svc.queue_dir), "%s/queue",
 		 h->cfg.state_dir);
 	int removed = spool_init(h->svc.queue_dir, err, errlen);
@@ -269,7 +290,25 @@ static int host_services(struct host *h, char *err, size_t errlen)
 			 removed);
 	h->svc.users = load_users(&h->cfg);
 	h->svc.pool = pool_new(h->base, h->cfg.pool_threads, err, errlen);
-	return h->svc.pool != NULL ? 0 : -1;
+	if (h->svc.pool == NULL)
+		return -1;
+	h->svc.spool_group =
+		spool_group_new(h->base, h->svc.pool, h->svc.queue_dir,
+				h->cfg.queue_group_commit_ms, err, errlen);
+	if (h->svc.spool_group == NULL)
+		return -1;
+	set_spool_sync(h);
+	/* what a previous run left queued is delivered from the start */
+	h->svc.runner = queue_runner_new(h->base, &h->svc, err, errlen);
+	if (h->svc.runner == NULL)
+		return -1;
+	if (h->cfg.queue_hold) { /* mail is accepted and kept, not delivered */
+		log_warn(NULL, "queue.hold delivery=off");
+		queue_runner_stop(h->svc.runner);
+	} else {
+		queue_runner_start(h->svc.runner);
+	}
+	return 0;
 }
 
 struct host *host_new(const struct quilld_config *cfg, char *err, size_t errlen)
@@ -312,6 +351,8 @@ int host_run(struct host *h)
 	while (h->conns != NULL)
 		host_conn_free(h->conns);
 	pool_free(&h->svc.pool); /* commits under way finish first */
+	spool_group_free(&h->svc.spool_group); /* fails those not started */
+	queue_runner_free(&h->svc.runner);
 	log_info(NULL, "stopped");
 	return rc < 0 ? -1 : 0;
 }
@@ -331,6 +372,8 @@ void host_free(struct host **hp)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
 	pool_free(&h->svc.pool);
+	spool_group_free(&h->svc.spool_group);
+	queue_runner_free(&h->svc.runner);
 	passwd_db_free(&h->svc.users);
 	if (h->base != NULL)
 		event_base_free(h->base);

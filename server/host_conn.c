@@ -1,14 +1,18 @@
 /*
  * host_conn.c - one connection's life in the host (see host.h).
  *
- * accept → (implicit TLS: handshake) → engine start → read, feed, write
- * replies → requests: SERVE (the engine's own, e.g. spool a message; may
+ * accept → (implicit TLS: handshake) → engine start (or, for a peer
+ * over limits.max_per_ip, the engine's refusal: 421, RFC 5321 3.8) →
+ * read, feed, write replies → requests: SERVE (the engine's own, e.g. spool a message; may
  * finish later on the pool, reading pauses meanwhile), STARTTLS (write the
  * 220, drop all buffered plaintext, hand the socket to an OpenSSL
  * bufferevent: RFC 3207 section 4.2) or CLOSE (write what is left, then
- * close). Idle timeouts (RFC 5321 4.5.3.2.7) are the bufferevent's read
- * and write timeouts. A peer that does not read its replies stops being
- * read from, so memory per connection stays bounded.
+ * close). An engine may hold its greeting back for a while (SMTP:
+ * smtp.greeting_delay_ms); a peer that speaks meanwhile gets the engine's
+ * pregreet() instead (RFC 5321 4.3.1). Idle timeouts (RFC 5321 4.5.3.2.7; an engine may have its own,
+ * as POP3's autologout) are the bufferevent's read and write timeouts. A
+ * peer that does not read its replies stops being read from and served,
+ * so memory per connection stays bounded.
  */
 #include "host_internal.h"
 
@@ -37,6 +41,9 @@ struct conn {
 	int tls;	 /* bev is an OpenSSL bufferevent */
 	int handshaking; /* TLS handshake not finished yet */
 	int started;	 /* engine greeting sent */
+	int greet_wait;	 /* greeting held back: greet_timer runs */
+	struct event *greet_timer;
+	int refused; /* over limits.max_per_ip: refuse, not greet */
 	int closing;
 	int throttled; /* reading paused: replies not being read */
 	int pending;   /* a request is being served off the loop */
@@ -58,6 +65,8 @@ void host_conn_free(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	h->n_conns--;
+	if (c->greet_timer != NULL)
+		event_free(c->greet_timer);
 	c->ops->destroy(&c->session);
 	if (c->tls && !c->handshaking) /* close_notify (RFC 8446 6.1) */
 		SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
@@ -86,9 +95,18 @@ static size_t conn_pending_output(const struct conn *c)
 	return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
+/* The engine's own idle limit (POP3: its autologout timer), or the
+ * configured one. */
+static unsigned conn_idle_seconds(const struct conn *c)
+{
+	if (c->ops->idle_timeout != NULL)
+		return c->ops->idle_timeout(c->session, &c->h->cfg);
+	return c->h->cfg.idle_timeout;
+}
+
 static void conn_set_timeouts(struct conn *c)
 {
-	struct timeval tv = {.tv_sec = (time_t)c->h->cfg.idle_timeout};
+	struct timeval tv = {.tv_sec = (time_t)conn_idle_seconds(c)};
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 }
 
@@ -182,19 +200,35 @@ static void conn_pump(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 
+	if (c->greet_wait) {
+		if (evbuffer_get_length(in) == 0)
+			return;
+		/* RFC 5321 4.3.1: it spoke before our greeting */
+		c->greet_wait = 0;
+		event_del(c->greet_timer);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		c->ops->pregreet(c->session);
+		conn_flush(c);
+		conn_request(c);
+		return;
+	}
 	while (!c->closing && !c->pending) {
 		enum engine_request req = c->ops->request(c->session);
-		if (req == ENGINE_REQ_SERVE) {
-			if (!conn_serve(c))
-				return;
-			continue;
-		}
-		if (req != ENGINE_REQ_NONE || evbuffer_get_length(in) == 0)
+		if (req == ENGINE_REQ_NONE && evbuffer_get_length(in) == 0)
 			break;
+		if (req != ENGINE_REQ_NONE && req != ENGINE_REQ_SERVE)
+			break;
+		/* a request may write much (a message streamed out): like
+		 * input, it waits until the peer has read what is queued */
 		if (conn_pending_output(c) > OUTPUT_HIGH_WATER) {
 			c->throttled = 1;
 			bufferevent_disable(c->bev, EV_READ);
 			return;
+		}
+		if (req == ENGINE_REQ_SERVE) {
+			if (!conn_serve(c))
+				return;
+			continue;
 		}
 		struct evbuffer_iovec v;
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
@@ -206,6 +240,8 @@ static void conn_pump(struct conn *c)
 	conn_flush(c);
 	if (!c->pending)
 		conn_request(c);
+	if (!c->closing) /* the engine's state may change its limit */
+		conn_set_timeouts(c);
 }
 
 /* A request served off the loop is answered: carry on. */
@@ -246,6 +282,47 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+static void greet_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (!c->greet_wait || c->closing)
+		return;
+	c->greet_wait = 0;
+	c->ops->start(c->session);
+	conn_flush(c);
+	conn_pump(c);
+}
+
+/* Hold the greeting back for the engine's delay; false if there is none
+ * (or no timer). */
+static bool conn_greet_later(struct conn *c)
+{
+	unsigned ms = 0;
+	if (c->ops->greeting_delay_ms != NULL && c->ops->pregreet != NULL)
+		ms = c->ops->greeting_delay_ms(&c->h->cfg, &c->l);
+	if (ms == 0)
+		return false;
+	struct timeval tv = {.tv_sec = ms / 1000,
+			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	c->greet_timer = evtimer_new(c->h->base, greet_timer_cb, c);
+	if (c->greet_timer == NULL || evtimer_add(c->greet_timer, &tv) != 0)
+		return false;
+	c->greet_wait = 1;
+	return true;
+}
+
+/* The greeting, or the refusal of a peer over its connection limit. */
+static void conn_greet(struct conn *c)
+{
+	c->started = 1;
+	if (c->refused)
+		c->ops->refuse(c->session);
+	else if (!conn_greet_later(c))
+		c->ops->start(c->session);
+}
+
 static void conn_tls_connected(struct conn *c)
 {
 	char desc[160];
@@ -253,8 +330,7 @@ static void conn_tls_connected(struct conn *c)
 	c->handshaking = 0;
 	log_info(c->id, "tls.established %s", desc);
 	if (!c->started) { /* implicit TLS: the greeting comes now */
-		c->started = 1;
-		c->ops->start(c->session);
+		conn_greet(c);
 	} else {
 		c->ops->tls_done(c->session, true, desc);
 	}
@@ -287,7 +363,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && !c->closing && !c->handshaking) {
 		log_info(c->id, "idle_timeout seconds=%u",
-			 c->h->cfg.idle_timeout);
+			 conn_idle_seconds(c));
 		c->ops->timeout(c->session);
 		conn_flush(c);
 		conn_request(c);
@@ -356,12 +432,23 @@ static struct conn *conn_new(struct host *h, const struct host_socket *hs,
 	return c;
 }
 
+/* Connections from peer now open. */
+static unsigned conns_from(const struct host *h, const char *peer)
+{
+	unsigned n = 0;
+	for (const struct conn *c = h->conns; c != NULL; c = c->next)
+		if (strcmp(c->peer, peer) == 0)
+			n++;
+	return n;
+}
+
 void host_conn_accept(struct host_socket *hs, evutil_socket_t fd,
 		      const struct sockaddr *sa)
 {
 	struct host *h = hs->h;
 	char peer[64];
 	host_addr_string(sa, peer, sizeof(peer));
+	unsigned from_peer = conns_from(h, peer);
 	if (h->stopping || h->n_conns >= h->cfg.max_connections) {
 		log_warn(NULL,
 			 "connection_refused peer=%s listener=%s reason=%s",
@@ -376,6 +463,21 @@ void host_conn_accept(struct host_socket *hs, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
+	if (from_peer >= h->cfg.max_per_ip) {
+		log_warn(c->id,
+			 "connection_refused peer=%s listener=%s "
+			 "reason=max_per_ip connections=%u",
+			 peer, hs->conf.name, from_peer);
+		c->refused = 1;
+		if (c->ops->refuse == NULL) {
+			c->ops->destroy(&c->session);
+			bufferevent_free(c->bev);
+			if (!c->tls)
+				evutil_closesocket(fd);
+			free(c);
+			return;
+		}
+	}
 	c->next = h->conns;
 	if (h->conns != NULL)
 		h->conns->prev = c;
@@ -385,9 +487,9 @@ void host_conn_accept(struct host_socket *hs, evutil_socket_t fd,
 		 c->l.name, config_tls_name(c->l.tls));
 	conn_set_bev(c, c->bev);
 	if (!c->tls) {
-		c->started = 1;
-		c->ops->start(c->session);
+		conn_greet(c);
 		conn_flush(c);
+		conn_request(c); /* a refusal closes once it is written */
 	}
 }
 
@@ -401,7 +503,8 @@ void host_conn_stop(struct conn *c)
 		return;
 	}
 	if (c->pending)
-		return; /* conn_resumed says 421 once the work is done */
+		return;	   /* conn_resumed says 421 once the work is done */
+	c->greet_wait = 0; /* the 421 replaces the greeting */
 	c->ops->shutdown(c->session);
 	conn_flush(c);
 	conn_request(c);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,7 +54,9 @@ static int make_dev_users(const struct quilld_config *cfg)
 	if (access(cfg->passwd_file, F_OK) == 0)
 		return 0;
 	for (size_t i = 0; i < 2; i++) {
-		if (passwd_hash("SHA512-CRYPT", users[i][1], hash,
+		/* {SCRAM-SHA-256} serves SCRAM and still verifies PLAIN and
+		 * LOGIN passwords (lib/passwd.h) */
+		if (passwd_hash("SCRAM-SHA-256", users[i][1], hash,
 				sizeof(hash)) != 0 ||
 		    passwd_file_add(cfg->passwd_file, users[i][0], hash, NULL,
 				    &perr) != 0) {
@@ -85,14 +88,34 @@ static int prepare_state(const struct quilld_config *cfg)
 	return cfg->dev_users ? make_dev_users(cfg) : 0;
 }
 
-/* The first listener of a protocol with a TLS mode, or NULL. */
+/* The first listener with a TLS mode whose protocol is SMTP-like (smtp,
+ * submission) or POP3, or NULL. */
 static const struct config_listener *
-find_listener(const struct quilld_config *cfg, enum config_tls tls)
+find_listener(const struct quilld_config *cfg, bool pop3, enum config_tls tls)
 {
-	for (unsigned i = 0; i < cfg->n_listeners; i++)
-		if (cfg->listeners[i].tls == tls)
-			return &cfg->listeners[i];
+	for (unsigned i = 0; i < cfg->n_listeners; i++) {
+		const struct config_listener *l = &cfg->listeners[i];
+		bool is_pop3 = l->proto == PROTO_POP3;
+		bool is_smtp =
+			l->proto == PROTO_SMTP || l->proto == PROTO_SUBMISSION;
+		if (l->tls == tls && (pop3 ? is_pop3 : is_smtp))
+			return l;
+	}
 	return NULL;
+}
+
+static void print_pop3_hints(const struct quilld_config *cfg)
+{
+	const struct config_listener *st, *im;
+	if ((st = find_listener(cfg, true, LISTEN_TLS_STARTTLS)) != NULL)
+		printf("  curl -vk --ssl-reqd -u alice:wonderland "
+		       "pop3://127.0.0.1:%u/1\n"
+		       "  openssl s_client -starttls pop3 -crlf -connect "
+		       "127.0.0.1:%u\n",
+		       st->port, st->port);
+	if ((im = find_listener(cfg, true, LISTEN_TLS_IMPLICIT)) != NULL)
+		printf("  curl -vk -u alice:wonderland pop3s://127.0.0.1:%u/\n",
+		       im->port);
 }
 
 static void print_banner(const struct quilld_config *cfg, struct host *h)
@@ -107,16 +130,17 @@ static void print_banner(const struct quilld_config *cfg, struct host *h)
 		       "builder) in %s\n",
 		       cfg->passwd_file);
 	printf("connect:\n");
-	if ((st = find_listener(cfg, LISTEN_TLS_STARTTLS)) != NULL)
+	if ((st = find_listener(cfg, false, LISTEN_TLS_STARTTLS)) != NULL)
 		printf("  curl -v smtp://127.0.0.1:%u/client.example.test\n"
 		       "  curl -vk --ssl-reqd "
 		       "smtp://127.0.0.1:%u/client.example.test\n"
 		       "  openssl s_client -starttls smtp -crlf -connect "
 		       "127.0.0.1:%u\n",
 		       st->port, st->port, st->port);
-	if ((im = find_listener(cfg, LISTEN_TLS_IMPLICIT)) != NULL)
+	if ((im = find_listener(cfg, false, LISTEN_TLS_IMPLICIT)) != NULL)
 		printf("  curl -vk smtps://127.0.0.1:%u/client.example.test\n",
 		       im->port);
+	print_pop3_hints(cfg);
 	printf("  quill user add --file %s NAME   (password on stdin)\n"
 	       "quilld ready\n",
 	       cfg->passwd_file);

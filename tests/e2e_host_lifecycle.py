@@ -15,16 +15,20 @@ from quilltest import QUILLD, Quilld, recv_reply, run_cases
 
 def test_dev_defaults():
     """`quilld --dev` in an empty directory: var/ with alice and bob,
-    a self-signed certificate, ports 2525/2587/2465, a banner with how
-    to connect, and EHLO answering on 2525."""
+    a self-signed certificate, ports 2525/2587/2465, LMTP on 2424 and
+    POP3 on 2110/2995, a banner with how to connect, EHLO answering on
+    2525 and POP3 on 2110."""
     q = Quilld(start=False)
     try:
         q.start(args=["--dev"])
         b = q.banner
-        for port in ("2525", "2587", "2465"):
+        for port in ("2525", "2587", "2465", "2424", "2110", "2995"):
             assert f"127.0.0.1:{port}" in b, b
             assert f"[::1]:{port}" in b, b
         assert "curl" in b and "alice (password wonderland)" in b, b
+        assert "pop3://127.0.0.1:2110/" in b, b
+        assert "pop3s://127.0.0.1:2995/" in b, b
+        assert b.endswith("quilld ready\n"), b
         var = os.path.join(q.dir, "var")
         with open(os.path.join(var, "passwd")) as f:
             users = [l.split(":")[0] for l in f if l.strip()]
@@ -35,6 +39,8 @@ def test_dev_defaults():
                 assert recv_reply(s).startswith("220 mail.example.test ")
                 s.sendall(b"EHLO client.example.test\r\n")
                 assert "250 STARTTLS" in recv_reply(s)
+            with socket.create_connection((host, 2110), 10) as s:
+                assert s.recv(512).startswith(b"+OK Quill POP3 server ready")
     finally:
         q.stop()
 
@@ -52,6 +58,9 @@ def test_config_errors_name_file_line_key():
             ("listeners:\n  - { protocol: gopher, port: 70 }\n",
              r":2:\d+: key 'listeners\[\]\.protocol': unknown value"),
             ("log: [\n", r":\d+:\d+: "),
+            ("queue:\n  group_commit_ms: 5000\n",
+             r":2:\d+: key 'queue.group_commit_ms': expected an integer "
+             r"between 0 and 1000"),
         ]
         for text, pattern in cases:
             path = os.path.join(q.dir, "bad.yaml")
@@ -84,7 +93,7 @@ def test_ipv6_and_ipv4_listeners():
 
 
 def test_idle_timeout_421():
-    with Quilld(extra_yaml="limits:\n  idle_timeout: 1\n") as q:
+    with Quilld(extra_yaml="smtp:\n  command_timeout: 1\n") as q:
         with socket.create_connection(("127.0.0.1", q.ports["smtp"]),
                                       10) as s:
             recv_reply(s)

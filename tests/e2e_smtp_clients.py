@@ -10,6 +10,7 @@ import socket
 import smtplib
 import ssl
 import subprocess
+import time
 
 from quilltest import Quilld, recv_reply, run_cases
 
@@ -173,11 +174,18 @@ def test_pipelined_batch_answered_in_order():
         assert codes == ["250", "250", "250", "500", "221"], data
 
 
-def spooled(queue_id):
-    path = os.path.join(Q.state, "queue", "new", queue_id)
-    with open(path, "rb") as f:
-        head, _, msg = f.read().partition(b"\n\n")
-    return head.decode(), msg
+def delivered(user, needle, timeout=20):
+    """The message holding needle in user's Maildir, once the queue
+    runner has delivered it there."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for p in glob.glob(os.path.join(Q.state, "mail", user, "*", "*")):
+            with open(p, "rb") as f:
+                data = f.read()
+            if needle in data:
+                return data
+        time.sleep(0.05)
+    raise AssertionError(f"{needle!r} not delivered to {user}")
 
 
 def queue_id_of(reply):
@@ -199,9 +207,12 @@ def test_smtplib_sends_mail():
         assert s.rcpt("bob@example.test") == (250, b"2.1.5 Recipient OK")
         code, reply = s.data(body.encode())
         assert code == 250 and reply.startswith(b"2.0.0 OK queued as "), reply
-    head, msg = spooled(queue_id_of(reply))
-    assert "from <alice@example.test>" in head and \
-        "rcpt <bob@example.test>" in head, head
+    qid = queue_id_of(reply)
+    msg = delivered("bob", f" id {qid}".encode())
+    head = b"Return-Path: <alice@example.test>\r\n" \
+        b"Delivered-To: bob@example.test\r\n"
+    assert msg.startswith(head), msg[:200]
+    msg = msg[len(head):]
     assert msg.startswith(b"Received: from client.example.test "
                           b"([127.0.0.1])\r\n\tby mx.example.test (Quill) "
                           b"with ESMTPS id "), msg
@@ -246,10 +257,8 @@ def test_swaks_and_curl_send():
              f"smtp://127.0.0.1:{port}/{HELO}"], stdin=mail)
     assert r.returncode == 0, r.stderr
     assert "250 2.0.0 OK queued as" in r.stderr, r.stderr
-    queued = glob.glob(os.path.join(Q.state, "queue", "new", "*"))
-    bodies = [open(p, "rb").read() for p in queued]
-    assert any(b"Subject: curl e2e" in b for b in bodies), len(bodies)
-    assert any(b"Subject: swaks e2e" in b for b in bodies), len(bodies)
+    delivered("bob", b"Subject: curl e2e")
+    delivered("bob", b"Subject: swaks e2e")
 
 
 def test_submission_requires_auth():

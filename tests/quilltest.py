@@ -19,10 +19,20 @@ QUILLD = os.environ.get("QUILLD", "quilld")
 QUILL = os.environ.get("QUILL", "quill")
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A free port, never one this process handed out before (the kernel
+    may offer a port again as soon as the probing socket is closed)."""
+    for _ in range(1000):
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
+    raise RuntimeError("no fresh free port")
 
 
 class Quilld:

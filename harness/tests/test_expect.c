@@ -239,6 +239,15 @@ START_TEST(pop3_matching)
 				    listing, v, &why),
 			 EXPECT_FAIL);
 	ck_assert_str_eq(why.expected, "the body line '3 1'");
+	ck_assert_int_eq(pop3_match("{ pop3: ok, multiline: true, "
+				    "body_lacks_re: \"^3 \" }",
+				    listing, v, &why),
+			 EXPECT_PASS);
+	ck_assert_int_eq(pop3_match("{ pop3: ok, multiline: true, "
+				    "body_lacks_re: \"^2 \" }",
+				    listing, v, &why),
+			 EXPECT_FAIL);
+	ck_assert_str_eq(why.expected, "no body line matching /^2 /");
 	ck_assert_int_eq(pop3_match("{ pop3: err, code: in-use, text: locked }",
 				    "-ERR [IN-USE] locked\r\n", v, &why),
 			 EXPECT_PASS);

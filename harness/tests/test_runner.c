@@ -24,7 +24,8 @@
 
 /* ---- the fake server ------------------------------------------------
  * A script of steps: "A" accept, "S<text>" send, "R<line>" read a line
- * (CRLF removed) that must equal <line>, "W<ms>" wait, "C" close the
+ * (CRLF removed) that must equal <line>, "P<prefix>" read a line that
+ * must start with <prefix>, "W<ms>" wait, "C" close the
  * connection, "H" hold until the client closes. Every wait is bounded by
  * 5 s; the child exits 0 if the whole script ran. */
 
@@ -78,6 +79,11 @@ static int play(int lfd, const char *const *script)
 			if (read_line(cfd, line, sizeof(line)) != 0 ||
 			    strcmp(line, s + 1) != 0)
 				return 12;
+			break;
+		case 'P':
+			if (read_line(cfd, line, sizeof(line)) != 0 ||
+			    strncmp(line, s + 1, strlen(s + 1)) != 0)
+				return 14;
 			break;
 		case 'W':
 			usleep((useconds_t)strtoul(s + 1, NULL, 10) * 1000);
@@ -308,6 +314,37 @@ START_TEST(smtp_high_level)
 }
 END_TEST
 
+/* PLAIN after a 334; SCRAM-SHA-256's client-first message, and the step
+ * failing on a challenge that is not base64. */
+START_TEST(smtp_auth_plain_no_ir_and_scram)
+{
+	struct runner_outcome o;
+	int src;
+	run("  - connect: smtp\n"
+	    "  - smtp_auth: { user: alice, pass: wonderland, initial: false "
+	    "}\n"
+	    "  - smtp_auth: { user: alice, pass: x, mech: SCRAM-SHA-256, "
+	    "expect: 535 }\n",
+	    SCRIPT("A", "RAUTH PLAIN", "S334 \r\n",
+		   "RAGFsaWNlAHdvbmRlcmxhbmQ=", "S235 2.7.0 ok\r\n",
+		   /* base64 of "n,,n=alice,r" */
+		   "PAUTH SCRAM-SHA-256 biwsbj1hbGljZSxy", "S535 5.7.8 no\r\n",
+		   "H"),
+	    &o, &src);
+	ck_assert_msg(o.status == RESULT_PASS, "%s\n%s", o.reason,
+		      o.transcript);
+	ck_assert_int_eq(src, 0);
+	runner_outcome_free(&o);
+	run("  - connect: smtp\n"
+	    "  - smtp_auth: { user: alice, pass: x, mech: SCRAM-SHA-256 }\n",
+	    SCRIPT("A", "PAUTH SCRAM-SHA-256 ", "S334 !!!\r\n", "H"), &o, &src);
+	ck_assert_int_eq(o.status, RESULT_FAIL);
+	ck_assert_str_eq(o.reason, "step 2 'smtp_auth': SCRAM: a 334 that is "
+				   "not base64");
+	runner_outcome_free(&o);
+}
+END_TEST
+
 START_TEST(pop3_high_level_and_check_message)
 {
 	struct runner_outcome o;
@@ -513,6 +550,7 @@ static Suite *runner_suite(void)
 	tcase_add_test(tc, unknown_variable_is_an_error);
 	tcase_add_test(tc, expect_close_and_nothing);
 	tcase_add_test(tc, smtp_high_level);
+	tcase_add_test(tc, smtp_auth_plain_no_ir_and_scram);
 	tcase_add_test(tc, pop3_high_level_and_check_message);
 	tcase_add_test(tc, check_message_mismatch);
 	tcase_add_test(tc, imap_and_untagged);

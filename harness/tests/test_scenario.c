@@ -130,7 +130,8 @@ START_TEST(every_step_kind)
 	ck_assert_uint_eq(st[13].u.expect.nothing_ms, 250);
 	ck_assert(st[14].allow_data);
 	ck_assert_int_eq(st[15].kind, STEP_CLOSE);
-	ck_assert(st[17].u.smtp.mech_login);
+	ck_assert_int_eq(st[17].u.smtp.mech, AUTH_MECH_LOGIN);
+	ck_assert(st[17].u.smtp.initial);
 	ck_assert_uint_eq(st[18].u.smtp.n_to, 2);
 	ck_assert_str_eq(st[18].u.smtp.code, "2xx");
 	ck_assert(!st[19].u.pop3.greeting);
@@ -157,6 +158,34 @@ START_TEST(doc_example_error)
 		     "t.yaml:8:7: step 3 'expect': unknown key 'smpt' "
 		     "(expected one of smtp, pop3, imap, imap_untagged, line, "
 		     "line_re, nothing)");
+}
+END_TEST
+
+START_TEST(smtp_auth_mechanisms)
+{
+	char err[512];
+	struct scenario *s = load(
+		HEAD
+		"  - smtp_auth: { user: u, pass: p, mech: SCRAM-SHA-256 }\n"
+		"  - smtp_auth: { user: u, pass: p, initial: false }\n"
+		"  - smtp_auth: { user: u, pass: p, expect: 535 }\n",
+		err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_eq(s->steps.v[0].u.smtp.mech, AUTH_MECH_SCRAM);
+	ck_assert_int_eq(s->steps.v[1].u.smtp.mech, AUTH_MECH_PLAIN);
+	ck_assert(!s->steps.v[1].u.smtp.initial);
+	ck_assert(s->steps.v[2].u.smtp.initial);
+	ck_assert_str_eq(s->steps.v[2].u.smtp.code, "535");
+	scenario_free(&s);
+	assert_error(
+		HEAD "  - smtp_auth: { user: u, pass: p, mech: CRAM-MD5 "
+		     "}\n",
+		"t.yaml:5:42: step 1 'smtp_auth': bad value 'CRAM-MD5' for "
+		"'mech' (expected PLAIN, LOGIN or SCRAM-SHA-256)");
+	assert_error(HEAD "  - smtp_auth: { user: u, pass: p, mech: LOGIN, "
+			  "initial: false }\n",
+		     "t.yaml:5:16: step 1 'smtp_auth': 'initial: false' with "
+		     "another mechanism (expected it with PLAIN only)");
 }
 END_TEST
 
@@ -381,6 +410,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, every_step_kind);
 	tcase_add_test(tc, doc_example_error);
 	tcase_add_test(tc, top_level_errors);
+	tcase_add_test(tc, smtp_auth_mechanisms);
 	tcase_add_test(tc, step_errors);
 	tcase_add_test(tc, regex_errors);
 	tcase_add_test(tc, nesting_and_limits);

@@ -4,6 +4,7 @@
  * quilld's start / stop around a stand-in script that prints the banner.
  */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,13 +143,32 @@ START_TEST(embedded_quilld_start_stop)
 	struct target *t = target_quilld_new(path);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(target_start(t, ".", err, sizeof(err)), 0);
-	ck_assert_uint_eq(t->n_services, 3);
+	ck_assert_uint_eq(t->n_services, 6);
 	ck_assert_int_eq(target_service(t, "submissions")->tls,
 			 TARGET_TLS_IMPLICIT);
+	ck_assert_int_eq(target_service(t, "lmtp")->tls, TARGET_TLS_NONE);
+	ck_assert_int_eq(target_service(t, "pop3")->tls, TARGET_TLS_STARTTLS);
+	ck_assert_int_eq(target_service(t, "pop3s")->tls, TARGET_TLS_IMPLICIT);
 	snprintf(tmpdir, sizeof(tmpdir), "%s", t->tmpdir);
 	snprintf(cfg, sizeof(cfg), "%s/quilld.yaml", tmpdir);
 	ck_assert_int_eq(stat(cfg, &st), 0);
 	ck_assert(target_has_cap(t, "smtp.starttls"));
+	ck_assert(target_has_cap(t, "lmtp.pipelining"));
+	ck_assert(target_has_cap(t, "pop3.stls"));
+	/* reset: a new quilld on the same ports, every mailbox emptied */
+	char mail[300], box[320];
+	unsigned port = target_service(t, "pop3")->port;
+	pid_t pid = t->pid;
+	snprintf(mail, sizeof(mail), "%s/var/mail", tmpdir);
+	snprintf(box, sizeof(box), "%s/var", tmpdir);
+	ck_assert(mkdir(box, 0700) == 0 || errno == EEXIST);
+	ck_assert(mkdir(mail, 0700) == 0 || errno == EEXIST);
+	snprintf(box, sizeof(box), "%s/var/mail/alice", tmpdir);
+	ck_assert_int_eq(mkdir(box, 0700), 0);
+	ck_assert_int_eq(target_reset(t, ".", err, sizeof(err)), 0);
+	ck_assert_int_ne(stat(box, &st), 0);
+	ck_assert_int_ne(t->pid, pid);
+	ck_assert_uint_eq(target_service(t, "pop3")->port, port);
 	ck_assert_int_eq(target_stop(t, ".", err, sizeof(err)), 0);
 	ck_assert_int_ne(stat(tmpdir, &st), 0); /* removed */
 	target_free(&t);

@@ -482,6 +482,41 @@ START_TEST(verify_plain)
 }
 END_TEST
 
+/* The shared secret for APOP: only {PLAIN}/{CLEAR} with allow_plain. */
+START_TEST(plain_secret)
+{
+	struct passwd_db *db = load_str("p:{PLAIN}secret\nc:{CLEAR}!pw\n"
+					"q:{PLAIN}\ns:{SHA512-CRYPT}$6$x$y\n");
+	const struct passwd_options deny = {.allow_plain = false};
+	const char *secret;
+
+	ck_assert_int_eq(passwd_plain_secret(passwd_db_lookup(db, "p"),
+					     &allow_plain, &secret),
+			 0);
+	ck_assert_str_eq(secret, "secret");
+	ck_assert_int_eq(passwd_plain_secret(passwd_db_lookup(db, "c"),
+					     &allow_plain, &secret),
+			 0);
+	ck_assert_str_eq(secret, "!pw");
+	ck_assert_int_eq(verify(db, "c", "!pw", &allow_plain), PASSWD_OK);
+	ck_assert_int_eq(
+		passwd_plain_secret(passwd_db_lookup(db, "p"), &deny, &secret),
+		-1);
+	ck_assert_ptr_null(secret);
+	ck_assert_int_eq(
+		passwd_plain_secret(passwd_db_lookup(db, "p"), NULL, &secret),
+		-1);
+	ck_assert_int_eq(passwd_plain_secret(passwd_db_lookup(db, "q"),
+					     &allow_plain, &secret),
+			 -1);
+	ck_assert_int_eq(passwd_plain_secret(passwd_db_lookup(db, "s"),
+					     &allow_plain, &secret),
+			 -1);
+	ck_assert_int_eq(passwd_plain_secret(NULL, &allow_plain, &secret), -1);
+	passwd_db_free(&db);
+}
+END_TEST
+
 START_TEST(verify_bad_passwords)
 {
 	struct passwd_db *db = load_str("a:" KNOWN_SHA512 "\n"
@@ -931,6 +966,7 @@ static Suite *passwd_suite(void)
 	tcase_add_test(tc, verify_hash_prefixes);
 	tcase_add_test(tc, hash_errors);
 	tcase_add_test(tc, verify_plain);
+	tcase_add_test(tc, plain_secret);
 	tcase_add_test(tc, verify_bad_passwords);
 	tcase_add_test(tc, verify_locked_and_unknown_schemes);
 	tcase_add_test(tc, verify_unknown_like_wrong);

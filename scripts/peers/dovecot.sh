@@ -41,7 +41,10 @@ DC_PIDFILE=$DC_RUN/master.pid
 # The auth socket Postfix's submission service uses for SASL.
 DC_AUTH_SOCKET=$DC_RUN/auth-postfix
 
-DC_MAIL=${QUILL_PEER_DOVECOT_MAIL:-maildir:~/Maildir}
+# (through a variable: bash would expand a literal ~ after ':' in the
+# assignment to the caller's home)
+DC_MAIL_DEFAULT='maildir:~/Maildir'
+DC_MAIL=${QUILL_PEER_DOVECOT_MAIL:-$DC_MAIL_DEFAULT}
 
 usage() {
 	sed -n '2,23s/^# \{0,1\}//p' "$0"

@@ -21,10 +21,13 @@
 # Listens on 127.0.0.1: SMTP 3025 (STARTTLS offered), submission 3587
 # (STARTTLS required), submissions 3465 (implicit TLS); ports from
 # QUILL_PEER_*_PORT (see common.sh).
-# QUILL_PEER_DELIVERY=auto|lmtp|virtual (default auto): lmtp hands mail for
-# example.test to Dovecot's LMTP on 127.0.0.1:3024; virtual has Postfix's
-# virtual(8) write the same Maildirs itself; auto picks lmtp when
-# dovecot.sh's instance runs. QUILL_PEER_SASL=auto|dovecot|none (default
+# QUILL_PEER_DELIVERY=auto|lmtp|virtual|hold|relay (default auto): lmtp
+# hands mail for example.test to Dovecot's LMTP on 127.0.0.1:3024; virtual
+# has Postfix's virtual(8) write the same Maildirs itself; auto picks lmtp
+# when dovecot.sh's instance runs; hold only queues (every message goes to
+# the hold queue, nothing is delivered: for benchmarks); relay hands it to
+# QUILL_PEER_RELAY, a Postfix transport on loopback such as
+# smtp:[127.0.0.1]:2525 or lmtp:inet:127.0.0.1:2424 (e.g. quilld). QUILL_PEER_SASL=auto|dovecot|none (default
 # auto): AUTH PLAIN/LOGIN on submission through Dovecot's auth socket, when
 # Dovecot runs. Needs root.
 set -eu -o pipefail
@@ -48,6 +51,7 @@ PF_PIDFILE=$PF_QUEUE/pid/master.pid
 DC_PIDFILE=$PEERS_DIR/dovecot/run/master.pid
 DC_AUTH_SOCKET=$PEERS_DIR/dovecot/run/auth-postfix
 DELIVERY=${QUILL_PEER_DELIVERY:-auto}
+RELAY=${QUILL_PEER_RELAY:-}
 SASL=${QUILL_PEER_SASL:-auto}
 
 usage() {
@@ -106,8 +110,13 @@ choose_modes() {
 		dovecot_running ||
 			die "QUILL_PEER_DELIVERY=lmtp but Dovecot's LMTP does not answer on $PEER_HOST:$LMTP_PORT; run scripts/peers/dovecot.sh start"
 		;;
-	virtual) ;;
-	*) die "QUILL_PEER_DELIVERY must be auto, lmtp or virtual (got '$DELIVERY')" ;;
+	virtual | hold) ;;
+	relay)
+		# only loopback targets: this peer relays nowhere else
+		[[ $RELAY =~ ^(smtp:\[127\.0\.0\.1\]|lmtp:inet:127\.0\.0\.1):[0-9]{1,5}$ ]] ||
+			die "QUILL_PEER_DELIVERY=relay needs QUILL_PEER_RELAY=smtp:[127.0.0.1]:PORT or lmtp:inet:127.0.0.1:PORT (got '$RELAY')"
+		;;
+	*) die "QUILL_PEER_DELIVERY must be auto, lmtp, virtual, hold or relay (got '$DELIVERY')" ;;
 	esac
 	local usable=0
 	if dovecot_running && [ -S "$DC_AUTH_SOCKET" ] &&
@@ -146,11 +155,16 @@ write_config() {
 	chown postfix:root "$PF_DATA"
 	chmod 0700 "$PF_DATA"
 
-	local transport pair user tmp
-	if [ "$DELIVERY" = lmtp ]; then
-		transport="lmtp:inet:$PEER_HOST:$LMTP_PORT"
-	else
-		transport="virtual"
+	local transport pair user tmp hold=""
+	case $DELIVERY in
+	lmtp) transport="lmtp:inet:$PEER_HOST:$LMTP_PORT" ;;
+	relay) transport=$RELAY ;;
+	*) transport="virtual" ;;
+	esac
+	if [ "$DELIVERY" = hold ]; then
+		# cleanup(8) writes and fsyncs each message as usual, into the
+		# hold queue, which qmgr(8) leaves alone
+		hold="smtpd_data_restrictions = check_client_access static:HOLD"
 	fi
 
 	# Lookup tables as texthash: read as text at start, no postmap step.
@@ -239,6 +253,7 @@ relay_domains =
 smtpd_banner = \$myhostname ESMTP Postfix (Quill reference peer)
 smtpd_relay_restrictions = reject_unauth_destination
 smtpd_recipient_restrictions =
+$hold
 smtpd_tls_cert_file = $PEER_CERT
 smtpd_tls_key_file = $PEER_KEY
 smtpd_tls_security_level = may

@@ -8,6 +8,7 @@
  * message is in new/ and will be delivered after the restart.
  */
 #include "spool.h"
+#include "spool_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,13 +21,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
-
-struct spool_msg {
-	int fd;
-	char tmp[1024];
-	char final[1024];
-	char newdir[1024];
-};
 
 static int fail(char *err, size_t errlen, const char *what, const char *path)
 {
@@ -91,6 +85,28 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* "rcpt <addr>", then the DSN parameters given with it (RFC 3461 4.1,
+ * 4.2) on a "rcpt-dsn" line of their own. */
+static int write_rcpt(struct buf *b, const struct smtp_rcpt *r)
+{
+	static const char *const words[] = {"NEVER", "SUCCESS", "FAILURE",
+					    "DELAY"};
+	char notify[40] = "";
+	size_t pos = 0;
+	if (buf_printf(b, "rcpt <%s>\n", r->addr) != 0)
+		return -1;
+	if (r->notify == 0 && r->orcpt == NULL)
+		return 0;
+	for (unsigned i = 0; i < 4; i++)
+		if (r->notify & (1u << i))
+			pos += (size_t)snprintf(notify + pos,
+						sizeof(notify) - pos, "%s%s",
+						pos > 0 ? "," : "", words[i]);
+	return buf_printf(b, "rcpt-dsn%s%s%s%s\n", pos > 0 ? " NOTIFY=" : "",
+			  notify, r->orcpt != NULL ? " ORCPT=" : "",
+			  r->orcpt != NULL ? r->orcpt : "");
+}
+
 static int write_envelope(int fd, const struct smtp_envelope *env,
 			  const char *id, time_t now)
 {
@@ -101,11 +117,18 @@ static int write_envelope(int fd, const struct smtp_envelope *env,
 			    "size %llu\nbody %s\nsmtputf8 %d\nhelo %s\n"
 			    "peer %s\ntls %s\n",
 			    id, (long long)now, env->mail_from, env->size,
-			    env->body_8bit ? "8BITMIME" : "7BIT",
+			    env->body_binary ? "BINARYMIME"
+			    : env->body_8bit ? "8BITMIME"
+					     : "7BIT",
 			    env->smtputf8 ? 1 : 0, env->helo, env->peer,
 			    env->tls[0] ? env->tls : "-");
+	if (rc == 0 && env->ret != SMTP_RET_UNSET)
+		rc = buf_printf(&b, "ret %s\n",
+				env->ret == SMTP_RET_FULL ? "FULL" : "HDRS");
+	if (rc == 0 && env->envid != NULL)
+		rc = buf_printf(&b, "envid %s\n", env->envid);
 	for (size_t i = 0; rc == 0 && i < env->n_rcpt; i++)
-		rc = buf_printf(&b, "rcpt <%s>\n", env->rcpt[i].addr);
+		rc = write_rcpt(&b, &env->rcpt[i]);
 	if (rc == 0)
 		rc = buf_append(&b, "\n", 1);
 	if (rc == 0)
@@ -149,7 +172,7 @@ int spool_write(struct spool_msg *m, const void *data, size_t len, char *err,
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
+int spool_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -173,7 +196,7 @@ int spool_commit(struct spool_msg **mp, char *err, size_t errlen)
 		fail(err, errlen, "cannot close", m->tmp);
 	} else if (rename(m->tmp, m->final) != 0) {
 		fail(err, errlen, "cannot rename", m->tmp);
-	} else if (fsync_dir(m->newdir) != 0) {
+	} else if (spool_fsync_dir(m->newdir) != 0) {
 		/* renamed but maybe not durable: report the failure; the
 		 * client retries and may deliver twice (RFC 5321 6.1) */
 		fail(err, errlen, "cannot fsync", m->newdir);
@@ -196,6 +219,11 @@ void spool_abort(struct spool_msg **mp)
 	unlink(m->tmp);
 	free(m);
 	*mp = NULL;
+}
+
+const char *spool_tmp_path(const struct spool_msg *m)
+{
+	return m->tmp;
 }
 
 void spool_date(time_t now, char *out, size_t n)

@@ -41,6 +41,8 @@ int spool_write(struct spool_msg *m, const void *data, size_t len, char *err,
 int spool_commit(struct spool_msg **m, char *err, size_t errlen);
 /* Remove the tmp file and free m. */
 void spool_abort(struct spool_msg **m);
+/* The tmp file being written: LMTP delivers from it (never committed). */
+const char *spool_tmp_path(const struct spool_msg *m);
 
 /* RFC 5322 date-time of now, for the Received header. */
 void spool_date(time_t now, char *out, size_t n);

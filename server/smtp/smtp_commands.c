@@ -5,8 +5,11 @@
  * function (validates, no side effects) and an act function. Here:
  * EHLO/HELO (RFC 5321 4.1.1.1), RSET (4.1.1.5), NOOP (4.1.1.9), QUIT
  * (4.1.1.10), HELP (4.1.1.8), VRFY (3.5.3), STARTTLS (RFC 3207 section 4),
- * and the table entries of MAIL, RCPT and DATA (smtp_txn.c). EXPN is
+ * and the table entries of MAIL, RCPT and DATA (smtp_txn.c), BDAT
+ * (smtp_bdat.c) and AUTH (RFC 4954, smtp_auth.c). EXPN is
  * answered 502 (RFC 5321 4.2.4) as no mailing lists are configured.
+ * In LMTP (RFC 2033 4.1) LHLO takes the place of EHLO, with the same
+ * semantics and extensions, and HELO and EHLO do not exist (500).
  */
 #include "smtp_internal.h"
 
@@ -44,13 +47,18 @@ static void greet(struct smtp_session *s, const char *args, size_t len,
 	s->helo[len] = '\0';
 	s->esmtp = esmtp;
 	s->state = SMTP_ST_READY;
-	log_info(s->id, "smtp.%s name=%s", esmtp ? "ehlo" : "helo", s->helo);
+	log_info(s->id, "smtp.%s name=%s",
+		 s->st.mode == SMTP_MODE_LMTP ? "lhlo"
+		 : esmtp		      ? "ehlo"
+					      : "helo",
+		 s->helo);
 }
 
 static void act_ehlo(struct smtp_session *s, const char *args, size_t len)
 {
-	char size[40] = "SIZE";
-	const char *ext[8];
+	char size[40] = "SIZE", auth[128] = "AUTH";
+	const char *const *mechs;
+	const char *ext[12];
 	size_t n = 0;
 
 	greet(s, args, len, true);
@@ -61,8 +69,19 @@ static void act_ehlo(struct smtp_session *s, const char *args, size_t len)
 	ext[n++] = "8BITMIME";
 	ext[n++] = "ENHANCEDSTATUSCODES";
 	ext[n++] = "SMTPUTF8";
+	ext[n++] = "CHUNKING";	 /* RFC 3030 2 */
+	ext[n++] = "BINARYMIME"; /* RFC 3030 3 */
+	ext[n++] = "DSN";	 /* RFC 3461 4 */
 	if (s->st.starttls_offered && !s->tls_active)
 		ext[n++] = "STARTTLS";
+	if (smtp_auth_available(s, &mechs)) { /* RFC 4954 3 */
+		for (size_t i = 0; mechs[i] != NULL; i++) {
+			size_t used = strlen(auth);
+			snprintf(auth + used, sizeof(auth) - used, " %s",
+				 mechs[i]);
+		}
+		ext[n++] = auth;
+	}
 	smtp_reply(s, 250, NULL, 1, "%s Hello %s [%s]", s->hostname, s->helo,
 		   s->peer);
 	for (size_t i = 0; i < n; i++)
@@ -151,8 +170,12 @@ static void act_vrfy(struct smtp_session *s, const char *args, size_t len)
 static void act_help(struct smtp_session *s, const char *args, size_t len);
 
 static const struct smtp_command smtp_commands[] = {
-	{"EHLO", ANY_STATE, SMTP_CMD_GROUP_END, check_helo, act_ehlo},
-	{"HELO", ANY_STATE, SMTP_CMD_GROUP_END, check_helo, act_helo},
+	{"EHLO", ANY_STATE, SMTP_CMD_GROUP_END | SMTP_CMD_NOT_LMTP, check_helo,
+	 act_ehlo},
+	{"HELO", ANY_STATE, SMTP_CMD_GROUP_END | SMTP_CMD_NOT_LMTP, check_helo,
+	 act_helo},
+	{"LHLO", ANY_STATE, SMTP_CMD_GROUP_END | SMTP_CMD_LMTP_ONLY, check_helo,
+	 act_ehlo},
 	{"STARTTLS", SMTP_ST_READY, SMTP_CMD_NO_ARGS | SMTP_CMD_GROUP_END,
 	 check_starttls, act_starttls},
 	{"RSET", ANY_STATE, SMTP_CMD_NO_ARGS, NULL, act_rset},
@@ -164,11 +187,21 @@ static const struct smtp_command smtp_commands[] = {
 	{"RCPT", IN_TXN, 0, smtp_check_rcpt, smtp_act_rcpt},
 	{"DATA", IN_TXN, SMTP_CMD_NO_ARGS | SMTP_CMD_GROUP_END, smtp_check_data,
 	 smtp_act_data},
+	{"BDAT", ANY_STATE, 0, smtp_check_bdat, smtp_act_bdat},
+	{"AUTH", SMTP_ST_READY | IN_TXN, 0, smtp_check_auth, smtp_act_auth},
 	{"VRFY", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_vrfy},
 	{"EXPN", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_not_implemented},
 };
 
 #define N_COMMANDS (sizeof(smtp_commands) / sizeof(smtp_commands[0]))
+
+bool smtp_command_in_mode(const struct smtp_session *s,
+			  const struct smtp_command *cmd)
+{
+	bool lmtp = s->st.mode == SMTP_MODE_LMTP;
+	return lmtp ? !(cmd->flags & SMTP_CMD_NOT_LMTP)
+		    : !(cmd->flags & SMTP_CMD_LMTP_ONLY);
+}
 
 const struct smtp_command *smtp_command_find(const char *verb, size_t len)
 {
@@ -186,7 +219,8 @@ static void act_help(struct smtp_session *s, const char *args, size_t len)
 {
 	if (len > 0) {
 		const struct smtp_command *cmd = smtp_command_find(args, len);
-		if (cmd == NULL || cmd->act == act_not_implemented) {
+		if (cmd == NULL || cmd->act == act_not_implemented ||
+		    !smtp_command_in_mode(s, cmd)) {
 			smtp_reply_error(s, 504, "5.5.1",
 					 "HELP topic not recognized");
 			return;
@@ -194,12 +228,16 @@ static void act_help(struct smtp_session *s, const char *args, size_t len)
 		smtp_reply(s, 214, "2.0.0", 0, "%s is supported", cmd->name);
 		return;
 	}
+	const char *const *mechs;
 	char list[256] = "";
 	size_t pos = 0;
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		if (smtp_commands[i].act == act_not_implemented ||
+		    !smtp_command_in_mode(s, &smtp_commands[i]) ||
 		    (smtp_commands[i].act == act_starttls &&
-		     (!s->st.starttls_offered || s->tls_active)))
+		     (!s->st.starttls_offered || s->tls_active)) ||
+		    (smtp_commands[i].act == smtp_act_auth &&
+		     !smtp_auth_available(s, &mechs)))
 			continue;
 		int w = snprintf(list + pos, sizeof(list) - pos, "%s%s",
 				 pos > 0 ? " " : "", smtp_commands[i].name);

@@ -5,7 +5,8 @@
  * case-insensitive), 4.2 (replies, multi-line form), 4.5.3.1.4 (command
  * line length), RFC 2920 (pipelining: every complete line is answered in
  * order, replies are flushed by the host when input runs dry), RFC 2034
- * (enhanced status codes, except in the greeting and EHLO/HELO replies).
+ * (enhanced status codes, except in the greeting and EHLO/HELO replies),
+ * RFC 2033 (LMTP: the same loop; see smtp_lmtp.c).
  * The commands themselves live in smtp_commands.c.
  */
 #include "smtp_internal.h"
@@ -54,17 +55,24 @@ struct smtp_session *smtp_session_new(const struct smtp_settings *st,
 		s->st.max_recipients = 100;
 	if (s->st.chunk_size < 4096)
 		s->st.chunk_size = 4096;
+	copy_str(s->domain, sizeof(s->domain), st->domain);
+	s->st.domain = s->domain;
+	/* the reader takes the longest line any command may have; each
+	 * command's own limit is checked by smtp_command_line() */
+	size_t cmd_line = s->st.line_max;
+	if (s->st.auth_offered && cmd_line < SMTP_AUTH_LINE_MAX)
+		cmd_line = SMTP_AUTH_LINE_MAX;
 	/* input holds at most one partial line plus what one feed step adds */
-	size_t line = s->st.line_max > s->st.data_line_max
-			      ? s->st.line_max
-			      : s->st.data_line_max;
+	size_t line =
+		cmd_line > s->st.data_line_max ? cmd_line : s->st.data_line_max;
 	buf_init(&s->in, line * 2 + 1024);
 	buf_init(&s->out, s->st.output_max);
-	buf_line_reader_init(&s->lines, s->st.line_max,
+	buf_line_reader_init(&s->lines, cmd_line,
 			     s->st.bare_lf_accept ? BUF_LINE_BARE_LF_ENDS : 0);
 	s->state = SMTP_ST_GREETED;
 	s->tls_active = st->tls_at_start;
 	smtp_txn_init(s);
+	smtp_auth_init(s);
 	return s;
 }
 
@@ -74,6 +82,7 @@ void smtp_session_free(struct smtp_session **sp)
 	if (s == NULL)
 		return;
 	smtp_txn_free(s);
+	smtp_auth_free(s);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	free(s);
@@ -155,7 +164,46 @@ void smtp_session_start(struct smtp_session *s)
 {
 	/* RFC 5321 4.3.1 / 4.2: the greeting names us; RFC 2034 (4): it
 	 * carries no enhanced status code. */
-	smtp_reply(s, 220, NULL, 0, "%s ESMTP Quill", s->hostname);
+	smtp_reply(s, 220, NULL, 0, "%s %s Quill", s->hostname,
+		   s->st.mode == SMTP_MODE_LMTP ? "LMTP" : "ESMTP");
+}
+
+void smtp_session_refuse(struct smtp_session *s)
+{
+	smtp_reply(s, 421, "4.7.0", 0,
+		   "%s Too many connections from your address, try again "
+		   "later",
+		   s->hostname);
+	smtp_close(s);
+}
+
+void smtp_session_pregreet(struct smtp_session *s)
+{
+	log_info(s->id, "smtp.input_before_greeting");
+	smtp_reply(s, 554, "5.5.1", 0,
+		   "%s Protocol error: input before greeting", s->hostname);
+	smtp_close(s);
+}
+
+/* The longest line cmd may have, CRLF included: RFC 5321 4.5.3.1.4;
+ * RFC 4954 4 (AUTH lines) and 3 (MAIL grows by 500 for AUTH=). */
+static size_t line_limit(const struct smtp_session *s,
+			 const struct smtp_command *cmd)
+{
+	if (cmd != NULL && s->st.auth_offered) {
+		if (cmd->act == smtp_act_auth &&
+		    s->st.line_max < SMTP_AUTH_LINE_MAX)
+			return SMTP_AUTH_LINE_MAX;
+		if (cmd->act == smtp_act_mail)
+			return s->st.line_max + 500;
+	}
+	return s->st.line_max;
+}
+
+static void reply_too_long(struct smtp_session *s, size_t max)
+{
+	smtp_reply_error(s, 500, "5.5.2",
+			 "Line too long (at most %zu octets with CRLF)", max);
 }
 
 /* One complete command line, terminator removed. */
@@ -174,17 +222,30 @@ static void smtp_command_line(struct smtp_session *s, const char *line,
 	s->commands++;
 	log_debug(s->id, "smtp.command line=\"%.*s\"", (int)len, line);
 	const struct smtp_command *cmd = smtp_command_find(line, verb_len);
+	if (len + 2 > line_limit(s, cmd)) {
+		reply_too_long(s, line_limit(s, cmd));
+		return;
+	}
 	if (cmd == NULL) {
 		smtp_reply_error(s, 500, "5.5.1", "Command unrecognized");
 		return;
 	}
+	if (!smtp_command_in_mode(s, cmd)) { /* RFC 2033 4.1 */
+		smtp_reply_error(s, 500, "5.5.1", "%s",
+				 s->st.mode == SMTP_MODE_LMTP
+					 ? "This is LMTP: use LHLO"
+					 : "Command unrecognized");
+		return;
+	}
 	if (!(cmd->states & s->state)) {
-		smtp_reply_error(s, 503, "5.5.1", "Bad sequence of commands%s",
-				 s->state == SMTP_ST_GREETED
-					 ? ": send EHLO or HELO first"
-				 : s->state == SMTP_ST_READY
-					 ? ": send MAIL first"
-					 : "");
+		smtp_reply_error(
+			s, 503, "5.5.1", "Bad sequence of commands%s",
+			s->state == SMTP_ST_GREETED
+				? (s->st.mode == SMTP_MODE_LMTP
+					   ? ": send LHLO first"
+					   : ": send EHLO or HELO first")
+			: s->state == SMTP_ST_READY ? ": send MAIL first"
+						    : "");
 		return;
 	}
 	if ((cmd->flags & SMTP_CMD_NO_ARGS) && sp != NULL) {
@@ -203,6 +264,17 @@ static void smtp_command_line(struct smtp_session *s, const char *line,
 		log_info(s->id, "smtp.improper_pipelining after=%s", cmd->name);
 }
 
+static void bad_line_end(struct smtp_session *s, enum buf_line_result r)
+{
+	const char *text = r == BUF_LINE_BARE_LF
+				   ? "Bare LF received; lines end in CRLF"
+				   : "Bare CR in command line";
+	if (s->state == SMTP_ST_AUTH)
+		smtp_auth_abort(s, 500, "5.5.2", text);
+	else
+		smtp_reply_error(s, 500, "5.5.2", "%s", text);
+}
+
 /* Answer every complete line in the input, until a request stops us. */
 static void smtp_process(struct smtp_session *s)
 {
@@ -216,25 +288,35 @@ static void smtp_process(struct smtp_session *s)
 				return; /* all input read */
 			continue;
 		}
-		switch (buf_line_next(&s->lines, &s->in, &line, &len)) {
+		if (s->state == SMTP_ST_BDAT) {
+			smtp_bdat_input(s);
+			if (s->state == SMTP_ST_BDAT &&
+			    s->request == SMTP_REQ_NONE)
+				return; /* the chunk goes on */
+			continue;
+		}
+		enum buf_line_result r =
+			buf_line_next(&s->lines, &s->in, &line, &len);
+		switch (r) {
 		case BUF_LINE_MORE:
 			return;
 		case BUF_LINE_OK:
-			smtp_command_line(s, line, len);
+			if (s->state == SMTP_ST_AUTH)
+				smtp_auth_line(s, line, len);
+			else
+				smtp_command_line(s, line, len);
 			break;
 		case BUF_LINE_TOO_LONG:
-			smtp_reply_error(s, 500, "5.5.2",
-					 "Line too long (at most %zu octets "
-					 "with CRLF)",
-					 s->st.line_max);
+			if (s->state == SMTP_ST_AUTH) /* RFC 4954 4 */
+				smtp_auth_abort(s, 500, "5.5.6",
+						"Authentication exchange line "
+						"is too long");
+			else
+				reply_too_long(s, s->lines.max);
 			break;
 		case BUF_LINE_BARE_LF:
-			smtp_reply_error(s, 500, "5.5.2",
-					 "Bare LF received; lines end in CRLF");
-			break;
 		case BUF_LINE_BARE_CR:
-			smtp_reply_error(s, 500, "5.5.2",
-					 "Bare CR in command line");
+			bad_line_end(s, r);
 			break;
 		}
 	}
@@ -260,7 +342,11 @@ size_t smtp_session_feed(struct smtp_session *s, const void *data, size_t len)
 
 void smtp_session_resume(struct smtp_session *s, const struct smtp_answer *a)
 {
-	smtp_txn_resume(s, a);
+	if (s->request == SMTP_REQ_AUTH_CREDENTIALS ||
+	    s->request == SMTP_REQ_AUTH_DELAY)
+		smtp_auth_resume(s, a);
+	else
+		smtp_txn_resume(s, a);
 	smtp_process(s); /* go on with what was already received */
 }
 
@@ -279,6 +365,7 @@ void smtp_session_tls_done(struct smtp_session *s, bool ok,
 	s->state = SMTP_ST_GREETED;
 	s->esmtp = false;
 	s->helo[0] = '\0';
+	s->auth_user[0] = '\0'; /* an AUTH before TLS is forgotten too */
 	smtp_transaction_reset(s);
 	buf_clear(&s->in);
 	buf_line_reader_init(&s->lines, s->lines.max, s->lines.flags);
@@ -300,4 +387,13 @@ void smtp_session_timeout(struct smtp_session *s)
 	smtp_reply(s, 421, "4.4.2", 0, "%s Timeout, closing connection",
 		   s->hostname);
 	smtp_close(s);
+}
+
+enum smtp_timeout_kind smtp_session_timeout_kind(const struct smtp_session *s)
+{
+	/* RFC 5321 4.5.3.2.5-6: a data block may be slow; between commands
+	 * 4.5.3.2.7 applies (a BDAT chunk's octets are message data too) */
+	if (s->state == SMTP_ST_DATA || s->state == SMTP_ST_BDAT)
+		return SMTP_TIMEOUT_DATA;
+	return SMTP_TIMEOUT_COMMAND;
 }

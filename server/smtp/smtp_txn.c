@@ -1,7 +1,9 @@
 /*
  * smtp_txn.c - the mail transaction: MAIL, RCPT, DATA (RFC 5321 3.3,
  * 4.1.1.2-4.1.1.4), with SIZE (RFC 1870), 8BITMIME (RFC 6152) and
- * SMTPUTF8 (RFC 6531), and the host's answers that complete them.
+ * SMTPUTF8 (RFC 6531), the DSN parameters (RFC 3461, smtp_dsn.c) and
+ * BODY=BINARYMIME (RFC 3030 3, sent with BDAT: smtp_bdat.c), and the
+ * host's answers that complete them.
  *
  * The engine decides syntax and sequence; the host decides who may
  * receive mail (SMTP_REQ_RCPT) and makes the message durable
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "smtp_dsn.h"
 #include "smtp_params.h"
 #include "smtp_path.h"
 
@@ -25,7 +28,11 @@ struct mail_args {
 	struct smtp_path path;
 	unsigned long long size;
 	bool body_8bit;
+	bool body_binary;
 	bool smtputf8;
+	struct smtp_dsn_args dsn;
+	bool have_auth;	       /* AUTH= given (RFC 4954 5) */
+	struct smtp_path auth; /* its mailbox, or null_path for <> */
 };
 
 void smtp_txn_init(struct smtp_session *s)
@@ -40,6 +47,7 @@ static void rcpt_free(struct smtp_rcpt *r)
 	free(r->addr);
 	free(r->local);
 	free(r->domain);
+	free(r->orcpt);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -50,12 +58,14 @@ void smtp_transaction_reset(struct smtp_session *s)
 		rcpt_free(&t->env.rcpt[i]);
 	free(t->env.rcpt);
 	free(t->env.mail_from);
+	free(t->env.envid);
 	rcpt_free(&t->pending);
 	memset(&t->env, 0, sizeof(t->env));
 	t->rcpt_cap = 0;
 	buf_clear(&t->msg);
 	t->queue_id[0] = '\0';
 	t->failed = false;
+	memset(&t->bdat, 0, sizeof(t->bdat));
 	if (s->state & (SMTP_ST_MAIL | SMTP_ST_RCPT | SMTP_ST_DATA))
 		s->state = SMTP_ST_READY;
 }
@@ -87,7 +97,11 @@ static int parse_mail(struct smtp_session *s, const char *args, size_t len,
 						   SMTP_MAX_PARAMS, &n);
 	unsigned allowed = SMTP_PARAM_BIT(SMTP_PARAM_SIZE) |
 			   SMTP_PARAM_BIT(SMTP_PARAM_BODY) |
-			   SMTP_PARAM_BIT(SMTP_PARAM_SMTPUTF8);
+			   SMTP_PARAM_BIT(SMTP_PARAM_SMTPUTF8) |
+			   SMTP_PARAM_BIT(SMTP_PARAM_RET) |
+			   SMTP_PARAM_BIT(SMTP_PARAM_ENVID);
+	if (s->st.auth_offered) /* RFC 4954 5: even before AUTH */
+		allowed |= SMTP_PARAM_BIT(SMTP_PARAM_AUTH);
 	if (e == SMTP_PARAM_OK)
 		e = smtp_param_check_known(p, n, allowed, &bad);
 	if (e != SMTP_PARAM_OK) {
@@ -101,12 +115,18 @@ static int parse_mail(struct smtp_session *s, const char *args, size_t len,
 	const struct smtp_param *body = smtp_param_find(p, n, SMTP_PARAM_BODY);
 	const struct smtp_param *utf8 =
 		smtp_param_find(p, n, SMTP_PARAM_SMTPUTF8);
+	const struct smtp_param *auth = smtp_param_find(p, n, SMTP_PARAM_AUTH);
 	uint64_t sz = 0;
 	enum smtp_param_body b = SMTP_PARAM_BODY_7BIT;
 	if ((size && (e = smtp_param_size(size, &sz)) != SMTP_PARAM_OK) ||
 	    (body && (e = smtp_param_body(body, &b)) != SMTP_PARAM_OK) ||
 	    (utf8 && (e = smtp_param_smtputf8(utf8)) != SMTP_PARAM_OK)) {
 		reply_path_error(s, smtp_param_reply(e, SMTP_PARAM_UNKNOWN));
+		return -1;
+	}
+	if (auth && (e = smtp_param_auth(auth, NULL, utf8 != NULL, &m->auth)) !=
+			    SMTP_PARAM_OK) {
+		reply_path_error(s, smtp_param_reply(e, SMTP_PARAM_AUTH));
 		return -1;
 	}
 	bool eightbit = m->path.utf8;
@@ -117,9 +137,9 @@ static int parse_mail(struct smtp_session *s, const char *args, size_t len,
 						    SMTP_PATH_MAIL));
 		return -1;
 	}
-	if (b == SMTP_PARAM_BODY_BINARYMIME) {
-		smtp_reply_error(s, 555, "5.5.4",
-				 "BODY=BINARYMIME needs CHUNKING, not offered");
+	enum smtp_param_id which = SMTP_PARAM_UNKNOWN;
+	if ((e = smtp_dsn_mail(p, n, &m->dsn, &which)) != SMTP_PARAM_OK) {
+		reply_path_error(s, smtp_param_reply(e, which));
 		return -1;
 	}
 	if (s->st.message_max != 0 && sz > s->st.message_max) {
@@ -131,7 +151,9 @@ static int parse_mail(struct smtp_session *s, const char *args, size_t len,
 	}
 	m->size = sz;
 	m->body_8bit = b == SMTP_PARAM_BODY_8BITMIME;
+	m->body_binary = b == SMTP_PARAM_BODY_BINARYMIME;
 	m->smtputf8 = utf8 != NULL;
+	m->have_auth = auth != NULL;
 	return 0;
 }
 
@@ -147,7 +169,9 @@ int smtp_check_mail(struct smtp_session *s, const char *args, size_t len)
 		smtp_reply_error(s, 530, "5.7.0", "Authentication required");
 		return -1;
 	}
-	return parse_mail(s, args, len, &m);
+	if (parse_mail(s, args, len, &m) != 0)
+		return -1;
+	return smtp_submit_check_sender(s, &m.path);
 }
 
 static char *path_string(const struct smtp_path *p)
@@ -175,29 +199,40 @@ void smtp_act_mail(struct smtp_session *s, const char *args, size_t len)
 	env->helo = s->helo; /* fixed until the transaction ends */
 	env->peer = s->peer;
 	env->tls = s->tls_active ? s->tls_desc : "";
+	env->auth = s->auth_user; /* AUTH cannot change in a transaction */
 	env->size = m.size;
 	env->body_8bit = m.body_8bit;
+	env->body_binary = m.body_binary;
 	env->smtputf8 = m.smtputf8;
+	env->ret = m.dsn.ret;
+	if (m.dsn.envid != NULL &&
+	    (env->envid = smtp_dsn_strdup(m.dsn.envid, m.dsn.envid_len)) ==
+		    NULL) {
+		smtp_transaction_reset(s);
+		smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
+		return;
+	}
 	s->state = SMTP_ST_MAIL;
-	log_info(s->id, "smtp.mail from=<%s> size=%llu", env->mail_from,
-		 env->size);
+	/* RFC 4954 5: AUTH= is only logged; the value is not trusted (and
+	 * there is no relaying onward to pass it to yet) */
+	char auth[SMTP_PATH_LOCAL_CAP + SMTP_PATH_DOMAIN_CAP + 16] = "";
+	if (m.have_auth)
+		snprintf(auth, sizeof(auth), " auth=<%s%s%s>", m.auth.local,
+			 m.auth.null_path ? "" : "@", m.auth.domain);
+	log_info(s->id, "smtp.mail from=<%s> size=%llu%s", env->mail_from,
+		 env->size, auth);
 	smtp_reply(s, 250, "2.1.0", 0, "Sender OK");
 }
 
-int smtp_check_rcpt(struct smtp_session *s, const char *args, size_t len)
+/* Parse RCPT's path and parameters; reply on error. */
+static int parse_rcpt(struct smtp_session *s, const char *args, size_t len,
+		      struct smtp_path *path, struct smtp_dsn_args *dsn)
 {
-	struct smtp_path path;
 	struct smtp_param p[SMTP_MAX_PARAMS];
 	size_t at, n, bad;
-	if (s->txn.env.n_rcpt >= s->st.max_recipients) {
-		/* RFC 5321 4.5.3.1.10: 452, and the client sends the rest
-		 * in another transaction */
-		smtp_reply(s, 452, "4.5.3", 0, "Too many recipients");
-		return -1;
-	}
 	enum smtp_path_error pe =
 		smtp_path_parse(args, len, SMTP_PATH_RCPT, NULL,
-				s->txn.env.smtputf8, &path, &at);
+				s->txn.env.smtputf8, path, &at);
 	if (pe != SMTP_PATH_OK) {
 		reply_path_error(s, smtp_path_reply(pe, SMTP_PATH_RCPT));
 		return -1;
@@ -205,35 +240,60 @@ int smtp_check_rcpt(struct smtp_session *s, const char *args, size_t len)
 	enum smtp_param_error e =
 		smtp_param_parse(args + at, len - at, s->txn.env.smtputf8, p,
 				 SMTP_MAX_PARAMS, &n);
+	unsigned allowed = SMTP_PARAM_BIT(SMTP_PARAM_NOTIFY) |
+			   SMTP_PARAM_BIT(SMTP_PARAM_ORCPT);
+	enum smtp_param_id which = SMTP_PARAM_UNKNOWN;
 	if (e == SMTP_PARAM_OK)
-		e = smtp_param_check_known(p, n, 0, &bad);
+		e = smtp_param_check_known(p, n, allowed, &bad);
+	if (e == SMTP_PARAM_ERR_UNKNOWN)
+		which = smtp_param_id(&p[bad]);
+	else if (e == SMTP_PARAM_OK)
+		e = smtp_dsn_rcpt(p, n, dsn, &which);
 	if (e != SMTP_PARAM_OK) {
-		reply_path_error(
-			s, smtp_param_reply(e, e == SMTP_PARAM_ERR_UNKNOWN
-						       ? smtp_param_id(&p[bad])
-						       : SMTP_PARAM_UNKNOWN));
+		reply_path_error(s, smtp_param_reply(e, which));
 		return -1;
 	}
 	return 0;
 }
 
+int smtp_check_rcpt(struct smtp_session *s, const char *args, size_t len)
+{
+	struct smtp_path path;
+	struct smtp_dsn_args dsn;
+	if (s->txn.bdat.used) {
+		/* RFC 3030 2: the recipients come before the first BDAT */
+		smtp_reply_error(s, 503, "5.5.1",
+				 "RCPT not allowed after BDAT");
+		return -1;
+	}
+	if (s->txn.env.n_rcpt >= s->st.max_recipients) {
+		/* RFC 5321 4.5.3.1.10: 452, and the client sends the rest
+		 * in another transaction */
+		smtp_reply(s, 452, "4.5.3", 0, "Too many recipients");
+		return -1;
+	}
+	return parse_rcpt(s, args, len, &path, &dsn);
+}
+
 void smtp_act_rcpt(struct smtp_session *s, const char *args, size_t len)
 {
 	struct smtp_path path;
-	size_t at;
+	struct smtp_dsn_args dsn;
 	struct smtp_rcpt *r = &s->txn.pending;
-	if (smtp_path_parse(args, len, SMTP_PATH_RCPT, NULL,
-			    s->txn.env.smtputf8, &path, &at) != SMTP_PATH_OK)
+	if (parse_rcpt(s, args, len, &path, &dsn) != 0)
 		return; /* cannot happen: check_rcpt passed */
 	rcpt_free(r);
 	r->addr = path_string(&path);
 	r->local = strdup(path.local_unquoted);
 	r->domain = strdup(path.domain);
 	r->postmaster = path.postmaster;
+	r->notify = dsn.notify;
+	r->orcpt = smtp_dsn_strdup(dsn.orcpt, dsn.orcpt_len);
 	/* a source route is accepted and ignored (RFC 5321 4.1.1.3, C) */
 	r->routing = (smtp_path_suspicious_why(&path) &
 		      ~(unsigned)SMTP_PATH_SUSP_ROUTE) != 0;
-	if (r->addr == NULL || r->local == NULL || r->domain == NULL) {
+	if (r->addr == NULL || r->local == NULL || r->domain == NULL ||
+	    (dsn.orcpt != NULL && r->orcpt == NULL)) {
 		rcpt_free(r);
 		smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
 		return;
@@ -276,8 +336,19 @@ int smtp_check_data(struct smtp_session *s, const char *args, size_t len)
 	(void)args;
 	(void)len;
 	if (s->state == SMTP_ST_MAIL) {
-		/* RFC 2920 3.2 / RFC 5321 3.3: no valid recipients */
-		smtp_reply_error(s, 554, "5.5.1", "No valid recipients");
+		/* RFC 2920 3.2 / RFC 5321 3.3: no valid recipients; in
+		 * LMTP 503 (RFC 2033 4.2) */
+		smtp_reply_error(s, s->st.mode == SMTP_MODE_LMTP ? 503 : 554,
+				 "5.5.1", "No valid recipients");
+		return -1;
+	}
+	if (s->txn.bdat.used || s->txn.env.body_binary) {
+		/* RFC 3030 2 (no DATA in a BDAT transaction), 3 (BINARYMIME
+		 * only with BDAT) */
+		smtp_reply_error(s, 503, "5.5.1",
+				 "DATA not allowed %s; use BDAT",
+				 s->txn.bdat.used ? "after BDAT"
+						  : "with BODY=BINARYMIME");
 		return -1;
 	}
 	return 0;
@@ -294,12 +365,18 @@ static void resume_data_begin(struct smtp_session *s,
 			      const struct smtp_answer *a)
 {
 	struct smtp_txn *t = &s->txn;
+	if (t->bdat.used) {
+		smtp_bdat_begun(s, a);
+		return;
+	}
 	if (!a->ok) {
 		smtp_reply(s, a->code, a->enhanced, 0, "%s", a->text);
 		return;
 	}
 	snprintf(t->queue_id, sizeof(t->queue_id), "%s",
 		 a->queue_id != NULL ? a->queue_id : "");
+	snprintf(t->date, sizeof(t->date), "%s",
+		 a->date != NULL ? a->date : "");
 	smtp_data_init(&t->data, s->st.data_line_max, s->st.message_max,
 		       s->st.bare_lf_accept);
 	buf_clear(&t->msg);
@@ -308,6 +385,7 @@ static void resume_data_begin(struct smtp_session *s,
 		smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
 		return;
 	}
+	smtp_submit_begin(s);
 	s->state = SMTP_ST_DATA;
 	/* 354 is not 2xx/4xx/5xx: no enhanced code (RFC 2034 3) */
 	smtp_reply(s, 354, NULL, 0, "End data with <CR><LF>.<CR><LF>");
@@ -317,24 +395,32 @@ void smtp_data_input(struct smtp_session *s)
 {
 	struct smtp_txn *t = &s->txn;
 	for (;;) {
-		switch (smtp_data_run(&t->data, &s->in, &t->msg,
-				      s->st.chunk_size)) {
+		enum smtp_data_step step = smtp_data_run(
+			&t->data, &s->in, &t->msg, s->st.chunk_size);
+		smtp_submit_scan(s, step == SMTP_DATA_DONE);
+		switch (step) {
 		case SMTP_DATA_MORE:
 			return;
 		case SMTP_DATA_FULL:
-			if (t->failed) { /* the spool refused: drop it */
+			smtp_submit_flushed(s); /* the host takes it all */
+			if (t->failed) {	/* the spool refused: drop it */
 				buf_clear(&t->msg);
 				continue;
 			}
 			s->request = SMTP_REQ_DATA_CHUNK;
 			return;
 		case SMTP_DATA_DONE:
-			if (t->failed)
-				buf_clear(&t->msg);
-			s->request = SMTP_REQ_DATA_END;
+			smtp_txn_message_done(s);
 			return;
 		}
 	}
+}
+
+void smtp_txn_message_done(struct smtp_session *s)
+{
+	if (s->txn.failed)
+		buf_clear(&s->txn.msg);
+	s->request = SMTP_REQ_DATA_END;
 }
 
 bool smtp_session_message_ok(const struct smtp_session *s)
@@ -356,8 +442,13 @@ static void remember_failure(struct smtp_txn *t, const struct smtp_answer *a)
 static void resume_data_end(struct smtp_session *s, const struct smtp_answer *a)
 {
 	struct smtp_txn *t = &s->txn;
+	size_t reply_at = buf_len(&s->out);
 	if (!a->ok && !t->failed)
 		remember_failure(t, a);
+	if (s->st.mode == SMTP_MODE_LMTP && smtp_session_message_ok(s)) {
+		smtp_lmtp_start(s); /* one reply per recipient follows */
+		return;
+	}
 	switch (t->data.verdict) {
 	case SMTP_DATA_TOO_BIG: /* RFC 1870 6.3 */
 		smtp_reply(s, 552, "5.3.4", 0,
@@ -381,6 +472,8 @@ static void resume_data_end(struct smtp_session *s, const struct smtp_answer *a)
 				   t->queue_id);
 		break;
 	}
+	if (s->st.mode == SMTP_MODE_LMTP)
+		smtp_lmtp_repeat(s, reply_at);
 	log_info(s->id, "smtp.data queue_id=%s size=%llu verdict=%d ok=%d",
 		 t->queue_id, t->data.size, (int)t->data.verdict,
 		 smtp_session_message_ok(s));
@@ -406,6 +499,9 @@ void smtp_txn_resume(struct smtp_session *s, const struct smtp_answer *a)
 		break;
 	case SMTP_REQ_DATA_END:
 		resume_data_end(s, a);
+		break;
+	case SMTP_REQ_LMTP_RCPT:
+		smtp_lmtp_resume(s, a);
 		break;
 	default:
 		s->request = req; /* not ours: nothing was pending */

@@ -333,6 +333,9 @@ enum store_cache_field {
 	STORE_CACHE_ENVELOPE = 1,
 	STORE_CACHE_BODYSTRUCTURE = 2,
 	STORE_CACHE_BODY = 3,
+	/* The size with every line end as CRLF (POP3 sizes, RFC 1939
+	 * section 11): 8 bytes, little endian. */
+	STORE_CACHE_CRLF_SIZE = 4,
 };
 
 #define STORE_CACHE_BLOB_MAX (1024u * 1024u)

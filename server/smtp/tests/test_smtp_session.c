@@ -89,6 +89,9 @@ START_TEST(ehlo_lists_extensions)
 	       "250-8BITMIME\r\n"
 	       "250-ENHANCEDSTATUSCODES\r\n"
 	       "250-SMTPUTF8\r\n"
+	       "250-CHUNKING\r\n"
+	       "250-BINARYMIME\r\n"
+	       "250-DSN\r\n"
 	       "250 STARTTLS\r\n");
 	st.starttls_offered = false;
 	st.message_max = 0;
@@ -98,7 +101,10 @@ START_TEST(ehlo_lists_extensions)
 	       "250-SIZE\r\n"
 	       "250-8BITMIME\r\n"
 	       "250-ENHANCEDSTATUSCODES\r\n"
-	       "250 SMTPUTF8\r\n");
+	       "250-SMTPUTF8\r\n"
+	       "250-CHUNKING\r\n"
+	       "250-BINARYMIME\r\n"
+	       "250 DSN\r\n");
 }
 END_TEST
 
@@ -139,7 +145,7 @@ START_TEST(noop_rset_help_quit)
 	ck_run(&st, "HELP\r\n",
 	       "214-2.0.0 Commands: EHLO HELO STARTTLS RSET NOOP HELP QUIT "
 	       "MAIL "
-	       "RCPT DATA VRFY\r\n"
+	       "RCPT DATA BDAT VRFY\r\n"
 	       "214 2.0.0 See RFC 5321; end of HELP\r\n");
 	ck_run(&st, "HELP noop\r\nHELP EXPN\r\n",
 	       "214 2.0.0 NOOP is supported\r\n"
@@ -204,7 +210,10 @@ START_TEST(starttls_flow)
 			 "250-SIZE 52428800\r\n"
 			 "250-8BITMIME\r\n"
 			 "250-ENHANCEDSTATUSCODES\r\n"
-			 "250 SMTPUTF8\r\n"
+			 "250-SMTPUTF8\r\n"
+			 "250-CHUNKING\r\n"
+			 "250-BINARYMIME\r\n"
+			 "250 DSN\r\n"
 			 "503 5.5.1 TLS already active\r\n");
 	free(out);
 	smtp_session_free(&s);
@@ -217,7 +226,8 @@ START_TEST(starttls_refusals)
 	ck_run(&st, "EHLO c.example\r\nSTARTTLS now\r\n",
 	       "250-mx.example.test Hello c.example [192.0.2.7]\r\n"
 	       "250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n"
-	       "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 STARTTLS\r\n"
+	       "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n"
+	       "250-BINARYMIME\r\n250-DSN\r\n250 STARTTLS\r\n"
 	       "501 5.5.4 Syntax error: STARTTLS takes no parameters\r\n");
 	st.starttls_offered = false;
 	ck_run(&st, "HELO c.example\r\nSTARTTLS\r\n",
@@ -314,6 +324,60 @@ START_TEST(too_many_errors)
 }
 END_TEST
 
+/* RFC 5321 4.3.1, 3.1: bytes before the greeting are a protocol error */
+START_TEST(input_before_greeting)
+{
+	struct smtp_settings st = settings();
+	struct smtp_session *s = smtp_session_new(&st, "192.0.2.7", "t1");
+	smtp_session_pregreet(s);
+	char *out = take_output(s);
+	ck_assert_str_eq(out, "554 5.5.1 mx.example.test Protocol error: "
+			      "input before greeting\r\n");
+	free(out);
+	ck_assert_int_eq(smtp_session_request(s), SMTP_REQ_CLOSE);
+	ck_assert_uint_eq(smtp_session_feed(s, "EHLO a\r\n", 8), 0);
+	out = take_output(s);
+	ck_assert_str_eq(out, "");
+	free(out);
+	smtp_session_free(&s);
+}
+END_TEST
+
+static void feed_str(struct smtp_session *s, const char *in)
+{
+	ck_assert_uint_eq(smtp_session_feed(s, in, strlen(in)), strlen(in));
+}
+
+/* RFC 5321 4.5.3.2.5-7: message data has its own timeout */
+START_TEST(timeout_kind_follows_state)
+{
+	struct smtp_settings st = settings();
+	struct smtp_session *s = smtp_session_new(&st, "192.0.2.7", "t1");
+	struct smtp_answer ok = {.ok = true, .queue_id = "Q1", .date = "D"};
+	smtp_session_start(s);
+	ck_assert_int_eq(smtp_session_timeout_kind(s), SMTP_TIMEOUT_COMMAND);
+	feed_str(s, "EHLO c.example\r\nMAIL FROM:<a@example.org>\r\n"
+		    "RCPT TO:<b@example.test>\r\n");
+	ck_assert_int_eq(smtp_session_request(s), SMTP_REQ_RCPT);
+	smtp_session_resume(s, &ok);
+	ck_assert_int_eq(smtp_session_timeout_kind(s), SMTP_TIMEOUT_COMMAND);
+	feed_str(s, "DATA\r\n");
+	ck_assert_int_eq(smtp_session_request(s), SMTP_REQ_DATA_BEGIN);
+	smtp_session_resume(s, &ok);
+	ck_assert_int_eq(smtp_session_request(s), SMTP_REQ_NONE);
+	ck_assert_int_eq(smtp_session_timeout_kind(s), SMTP_TIMEOUT_DATA);
+	feed_str(s, "Subject: x\r\n\r\nhi\r\n.\r\n");
+	ck_assert_int_eq(smtp_session_request(s), SMTP_REQ_DATA_END);
+	smtp_session_resume(s, &ok);
+	ck_assert_int_eq(smtp_session_timeout_kind(s), SMTP_TIMEOUT_COMMAND);
+	char *out = take_output(s);
+	ck_assert_ptr_nonnull(strstr(out, "354 "));
+	ck_assert_ptr_nonnull(strstr(out, "250 2.0.0"));
+	free(out);
+	smtp_session_free(&s);
+}
+END_TEST
+
 START_TEST(shutdown_and_timeout)
 {
 	struct smtp_settings st = settings();
@@ -384,6 +448,8 @@ static Suite *smtp_session_suite(void)
 	tcase_add_test(tc, bare_lf_cr_nul);
 	tcase_add_test(tc, too_many_errors);
 	tcase_add_test(tc, shutdown_and_timeout);
+	tcase_add_test(tc, input_before_greeting);
+	tcase_add_test(tc, timeout_kind_follows_state);
 	tcase_add_test(tc, helo_syntax);
 	suite_add_tcase(s, tc);
 	return s;

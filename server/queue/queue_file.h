@@ -1,0 +1,111 @@
+/*
+ * queue_file.h - a queued message as the runner and `quill queue` see it:
+ * the envelope of its spool file (spool.h, format 1) and the delivery
+ * state kept beside it.
+ *
+ *   <queue>/new/<id>     the spool file (envelope, empty line, message)
+ *   <queue>/state/<id>   what happened to each recipient so far: one
+ *                        record per line, appended
+ *   <queue>/boot-id      the kernel boot during which every record
+ *                        written so far is known to be there (below)
+ *
+ *   try    <i> <time>                        a delivery starts (no fsync)
+ *   done   <i> <time>                        delivered (or found delivered)
+ *   defer  <i> <time> <next> <code> <enh> <text>   temporary failure
+ *   fail   <i> <time> <code> <enh> <text>    permanent failure
+ *   remote <i> <time>                        not ours: waits for relaying
+ *
+ * <i> counts the envelope's recipients from 0; the last record of a
+ * recipient wins; a line without its newline (a crash while appending)
+ * is ignored. No state file means nothing was recorded yet.
+ *
+ * Outcomes are fsync'd. "try" is not: it only has to survive the death
+ * of quilld, which a write() does (the kernel holds it); only a crash of
+ * the kernel can lose it, and that changes the boot id. So records are
+ * trusted while boot-id names the running kernel; after a reboot the
+ * runner checks every recipient not done, then writes boot-id again.
+ */
+#ifndef QUILL_SERVER_QUEUE_FILE_H
+#define QUILL_SERVER_QUEUE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "spool.h"
+
+enum queue_rcpt_state {
+	QUEUE_RCPT_PENDING,  /* nothing recorded */
+	QUEUE_RCPT_DONE,     /* delivered */
+	QUEUE_RCPT_DEFERRED, /* failed for now; retried at next_try */
+	QUEUE_RCPT_FAILED,   /* failed for good (bounces: not yet) */
+	QUEUE_RCPT_REMOTE,   /* another domain: waits for outbound relay */
+};
+
+struct queue_rcpt {
+	char *addr;
+	enum queue_rcpt_state state;
+	bool in_flight;	   /* "try" with no outcome after it */
+	unsigned attempts; /* temporary failures so far */
+	time_t when;	   /* of the last record */
+	time_t next_try;   /* DEFERRED: not before this */
+	int code;	   /* the last failure's reply */
+	char enhanced[16];
+	char text[200];
+};
+
+struct queue_msg {
+	char id[SPOOL_ID_MAX];
+	time_t arrived;
+	char *from;	 /* "" for the null reverse-path */
+	char *envelope;	 /* the envelope lines as spooled */
+	uint64_t offset; /* the message's first byte in the file */
+	uint64_t size;	 /* message bytes */
+	struct queue_rcpt *rcpt;
+	size_t n_rcpt;
+};
+
+/* The envelope of the spool file at path (no state). 0, or -1 with err. */
+int queue_envelope_read(const char *path, struct queue_msg *m, char *err,
+			size_t errlen);
+/* new/<id> and state/<id> of queue_dir. 0, or -1 with err. */
+int queue_msg_read(const char *queue_dir, const char *id, struct queue_msg *m,
+		   char *err, size_t errlen);
+void queue_msg_free(struct queue_msg *m);
+
+/* Append records (whole lines) to state/<id>; with sync make them
+ * durable: the file fsync'd, and state/ too when the file is new. */
+int queue_state_append(const char *queue_dir, const char *id, const char *lines,
+		       size_t len, bool sync, char *err, size_t errlen);
+/* "try <i> <when>\n" into out; its length (0 if it did not fit). */
+size_t queue_state_try(char *out, size_t n, size_t i, time_t when);
+/* Format one record into out (a line with its newline); text is made
+ * safe (no control characters). Returns its length, 0 if it did not fit. */
+size_t queue_state_record(char *out, size_t n, enum queue_rcpt_state st,
+			  size_t i, time_t when, time_t next, int code,
+			  const char *enhanced, const char *text);
+
+/* The message is done with: new/<id> removed and new/ fsync'd, then the
+ * state file. */
+int queue_msg_remove(const char *queue_dir, const char *id, char *err,
+		     size_t errlen);
+/* State files whose message is gone (a crash between the two unlinks of
+ * queue_msg_remove) are removed; returns how many. */
+int queue_state_tidy(const char *queue_dir);
+
+/* The ids in new/, sorted (oldest first: ids start with the time). */
+int queue_list_ids(const char *queue_dir, char ***ids_r, size_t *n_r, char *err,
+		   size_t errlen);
+void queue_ids_free(char **ids, size_t n);
+
+const char *queue_rcpt_state_name(enum queue_rcpt_state st);
+
+/* Whether boot-id names the running kernel (Linux's
+ * /proc/sys/kernel/random/boot_id): every record, fsync'd or not, is
+ * then there. False if either cannot be read. */
+bool queue_records_trusted(const char *queue_dir);
+/* Write boot-id for the running kernel (temp, fsync, rename, fsync). */
+int queue_records_trust(const char *queue_dir, char *err, size_t errlen);
+
+#endif
