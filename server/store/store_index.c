@@ -53,13 +53,17 @@ void store_index_clear(struct store_index *idx)
 	memset(idx, 0, sizeof(*idx));
 }
 
-static uint64_t checksum(const unsigned char *data, size_t len)
+/* Version 2 hashes 8-byte words; version 1 (read only) hashed bytes. */
+static uint64_t checksum(const unsigned char *data, size_t len,
+			 uint32_t version)
 {
 	static const unsigned char zero[8];
-	uint64_t h = store_hash_words(STORE_HASH_INIT, data, 88);
+	uint64_t (*hash)(uint64_t, const void *, size_t) =
+		version == 1 ? store_hash : store_hash_words;
+	uint64_t h = hash(STORE_HASH_INIT, data, 88);
 
-	h = store_hash_words(h, zero, sizeof(zero));
-	return store_hash_words(h, data + 96, len - 96);
+	h = hash(h, zero, sizeof(zero));
+	return hash(h, data + 96, len - 96);
 }
 
 int sx_keyword_add(struct store_index *idx, const unsigned char *p, size_t n)
@@ -135,7 +139,7 @@ static int parse_header(const unsigned char *p, size_t len,
 	uint64_t want;
 
 	if (len < STORE_INDEX_HEADER_SIZE || memcmp(p, "QIDX", 4) != 0 ||
-	    get32(p + 4) != STORE_INDEX_VERSION ||
+	    (get32(p + 4) != STORE_INDEX_VERSION && get32(p + 4) != 1) ||
 	    get32(p + 8) != STORE_INDEX_HEADER_SIZE ||
 	    get32(p + 12) != STORE_INDEX_RECORD_SIZE)
 		return -1;
@@ -152,7 +156,7 @@ static int parse_header(const unsigned char *p, size_t len,
 	want = STORE_INDEX_HEADER_SIZE +
 	       (uint64_t)*count_r * STORE_INDEX_RECORD_SIZE + *kw_bytes_r;
 	if (want > len || get64(p + 72) != 0 || get64(p + 80) != 0 ||
-	    get64(p + 88) != checksum(p, (size_t)want))
+	    get64(p + 88) != checksum(p, (size_t)want, get32(p + 4)))
 		return -1;
 	if (idx->uidvalidity == 0 || idx->next_uid == 0 ||
 	    idx->recent_first == 0 || idx->recent_first > idx->next_uid ||
@@ -258,7 +262,7 @@ int store_index_format(struct store_index *idx, unsigned char **data_r,
 		p[off + n] = '\n';
 		off += n + 1;
 	}
-	put64(p + 88, checksum(p, len));
+	put64(p + 88, checksum(p, len, STORE_INDEX_VERSION));
 	idx->base_len = idx->file_len = len;
 	*data_r = p;
 	*len_r = len;

@@ -21,7 +21,8 @@
  *   fingerprint (u64)  header size, aux (u32)
  * then the keyword names, each ended by '\n'. Checksums are FNV-1a 64
  * taken over little-endian 8-byte words (store_hash_words: a large index
- * is checked at memory speed; version 1 hashed bytes).
+ * is checked at memory speed). Version 1, whose checksum hashed bytes,
+ * is still read; what is written is version 2.
  *
  * Appended deltas may follow (store_index_log.c), so that adding or
  * changing a few records does not rewrite a large index:

@@ -205,6 +205,33 @@ START_TEST(append_refused)
 }
 END_TEST
 
+/* An index of version 1 (checksum over bytes) is still read. */
+START_TEST(version_1)
+{
+	static const unsigned char zero[8];
+	struct store_index idx, back;
+	unsigned char *data;
+	size_t len;
+	uint64_t h;
+
+	base(&idx);
+	ck_assert_int_eq(store_index_format(&idx, &data, &len), 0);
+	data[4] = 1;
+	h = store_hash(STORE_HASH_INIT, data, 88);
+	h = store_hash(h, zero, sizeof(zero));
+	h = store_hash(h, data + 96, len - 96);
+	for (int i = 0; i < 8; i++)
+		data[88 + i] = (unsigned char)(h >> (8 * i));
+	ck_assert_int_eq(store_index_parse(data, len, &back, NULL), 0);
+	ck_assert_uint_eq(back.recs.n, 2);
+	store_index_clear(&back);
+	data[100] ^= 1;
+	ck_assert_int_eq(store_index_parse(data, len, &back, NULL), -1);
+	free(data);
+	store_index_clear(&idx);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("store_index_log");
@@ -215,6 +242,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, torn_delta);
 	tcase_add_test(tc, bad_deltas);
 	tcase_add_test(tc, append_refused);
+	tcase_add_test(tc, version_1);
 	suite_add_tcase(s, tc);
 	return s;
 }
