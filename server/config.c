@@ -81,6 +81,8 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	snprintf(c->queue_postmaster, sizeof(c->queue_postmaster),
 		 "postmaster");
 	c->queue_group_commit_ms = 0;
+	c->queue_delay_warning = 4 * 3600;
+	c->queue_dsn_return_max = 50000;
 	c->n_listeners = sizeof(dev_listeners) / sizeof(dev_listeners[0]);
 	memcpy(c->listeners, dev_listeners, sizeof(dev_listeners));
 }
@@ -363,9 +365,9 @@ static int load_queue(struct loader *ld, const struct ytree_node *root,
 		      struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"retry_min", "retry_max",  "max_age",
-		"parallel",  "postmaster", "group_commit_ms",
-		"hold",	     "sync",	   NULL};
+		"retry_min",	 "retry_max",	    "max_age", "parallel",
+		"postmaster",	 "group_commit_ms", "hold",    "sync",
+		"delay_warning", "dsn_return_max",  NULL};
 	static const char *const syncs[] = {"syncfs", "fsync", NULL};
 	int sync = c->queue_sync_fsync ? 1 : 0;
 	const struct ytree_node *m;
@@ -383,7 +385,11 @@ static int load_queue(struct loader *ld, const struct ytree_node *root,
 	    get_uint(ld, m, "queue", "group_commit_ms", 0, 1000,
 		     &c->queue_group_commit_ms) != 0 ||
 	    get_bool(ld, m, "queue", "hold", &c->queue_hold) != 0 ||
-	    get_enum(ld, m, "queue", "sync", syncs, &sync) != 0)
+	    get_enum(ld, m, "queue", "sync", syncs, &sync) != 0 ||
+	    get_uint(ld, m, "queue", "delay_warning", 0, 60 * 86400,
+		     &c->queue_delay_warning) != 0 ||
+	    get_uint(ld, m, "queue", "dsn_return_max", 0, 50u << 20,
+		     &c->queue_dsn_return_max) != 0)
 		return -1;
 	c->queue_sync_fsync = sync == 1;
 	if (c->queue_retry_max < c->queue_retry_min)

@@ -97,6 +97,10 @@ struct quilld_config {
 	unsigned queue_group_commit_ms; /* wait for more commits when idle */
 	bool queue_hold; /* keep what is queued, deliver nothing (at start) */
 	bool queue_sync_fsync; /* queue.sync: fsync each file, never syncfs */
+	unsigned queue_delay_warning;  /* seconds deferred before a "delayed"
+					* notice (RFC 3461 4.1); 0: never */
+	unsigned queue_dsn_return_max; /* a failed notice returns a message
+					* this big whole, else its header */
 
 	struct config_listener listeners[CONFIG_MAX_LISTENERS];
 	unsigned n_listeners;

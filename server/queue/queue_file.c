@@ -79,6 +79,56 @@ static int add_rcpt(struct queue_msg *m, char *addr, size_t *cap)
 	return 0;
 }
 
+/* One word of a rcpt-dsn line. */
+static int rcpt_dsn_word(const char *w, size_t len, unsigned *notify,
+			 char **orcpt)
+{
+	static const char *const words[] = {"NEVER", "SUCCESS", "FAILURE",
+					    "DELAY"};
+	if (len > 7 && memcmp(w, "NOTIFY=", 7) == 0) {
+		const char *p = w + 7, *end = w + len;
+		while (p < end) {
+			const char *c = memchr(p, ',', (size_t)(end - p));
+			size_t l = (size_t)((c != NULL ? c : end) - p);
+			unsigned bit = 0;
+			for (unsigned i = 0; i < 4; i++)
+				if (strlen(words[i]) == l &&
+				    memcmp(p, words[i], l) == 0)
+					bit = 1u << i;
+			if (bit == 0)
+				return -1;
+			*notify |= bit;
+			p += l + (c != NULL);
+		}
+		return *notify != 0 ? 0 : -1;
+	}
+	if (len > 6 && memcmp(w, "ORCPT=", 6) == 0 && *orcpt == NULL &&
+	    memchr(w, ';', len) != NULL)
+		return (*orcpt = strndup(w + 6, len - 6)) != NULL ? 0 : -1;
+	return -1;
+}
+
+int queue_rcpt_dsn_parse(const char *v, size_t len, unsigned *notify_r,
+			 char **orcpt_r)
+{
+	const char *end = v + len;
+	unsigned notify = 0;
+	char *orcpt = NULL;
+	while (v < end) {
+		const char *sp = memchr(v, ' ', (size_t)(end - v));
+		size_t l = (size_t)((sp != NULL ? sp : end) - v);
+		if (rcpt_dsn_word(v, l, &notify, &orcpt) != 0) {
+			free(orcpt);
+			return -1;
+		}
+		v += l + (sp != NULL);
+	}
+	free(*orcpt_r);
+	*notify_r = notify;
+	*orcpt_r = orcpt;
+	return 0;
+}
+
 /* One "key value" line of the envelope. */
 static int envelope_line(struct queue_msg *m, const char *line, size_t len,
 			 size_t *cap)
@@ -104,6 +154,20 @@ static int envelope_line(struct queue_msg *m, const char *line, size_t len,
 			free(a);
 			return -1;
 		}
+	} else if (klen == 8 && memcmp(line, "rcpt-dsn", 8) == 0) {
+		/* one we cannot read only costs its notices */
+		if (m->n_rcpt > 0)
+			(void)queue_rcpt_dsn_parse(
+				v, vlen, &m->rcpt[m->n_rcpt - 1].notify,
+				&m->rcpt[m->n_rcpt - 1].orcpt);
+	} else if (klen == 3 && memcmp(line, "ret", 3) == 0) {
+		m->ret = vlen > 0 ? v[0] : 0;
+	} else if (klen == 5 && memcmp(line, "envid", 5) == 0) {
+		free(m->envid);
+		if ((m->envid = strndup(v, vlen)) == NULL)
+			return -1;
+	} else if (klen == 4 && memcmp(line, "body", 4) == 0) {
+		snprintf(m->body, sizeof(m->body), "%.*s", (int)vlen, v);
 	}
 	return 0; /* other keys are for people (quill queue show) */
 }
@@ -159,9 +223,12 @@ int queue_envelope_read(const char *path, struct queue_msg *m, char *err,
 
 void queue_msg_free(struct queue_msg *m)
 {
-	for (size_t i = 0; i < m->n_rcpt; i++)
+	for (size_t i = 0; i < m->n_rcpt; i++) {
 		free(m->rcpt[i].addr);
+		free(m->rcpt[i].orcpt);
+	}
 	free(m->rcpt);
+	free(m->envid);
 	free(m->from);
 	free(m->envelope);
 	memset(m, 0, sizeof(*m));
@@ -189,6 +256,21 @@ static void failure(struct queue_rcpt *r, char **w)
 	snprintf(r->text, sizeof(r->text), "%s", w[2]);
 }
 
+/* "dsn <i> <time> <action> <batch>": what was reported (queue_dsn.h). */
+static void dsn_line(struct queue_msg *m, struct queue_rcpt *r, char **w,
+		     size_t n)
+{
+	if (n < 5)
+		return;
+	unsigned long b = strtoul(w[4], NULL, 10);
+	if (b > m->dsn_batches && b < 100000)
+		m->dsn_batches = (unsigned)b;
+	if (strcmp(w[3], "delayed") == 0)
+		r->dsn_delayed = true;
+	else
+		r->dsn_final = true;
+}
+
 /* One record: kind, recipient, time, then what the kind has. */
 static void state_line(struct queue_msg *m, char *line)
 {
@@ -206,6 +288,10 @@ static void state_line(struct queue_msg *m, char *line)
 	if (*end != '\0' || i >= m->n_rcpt)
 		return;
 	struct queue_rcpt *r = &m->rcpt[i];
+	if (strcmp(w[0], "dsn") == 0) {
+		dsn_line(m, r, w, n);
+		return;
+	}
 	if (strcmp(w[0], "try") == 0) {
 		r->in_flight = true;
 		return;
@@ -333,6 +419,14 @@ static int write_all(int fd, const char *p, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+size_t queue_state_dsn(char *out, size_t n, size_t i, time_t when,
+		       const char *action, unsigned batch)
+{
+	int w = snprintf(out, n, "dsn %zu %lld %s %u\n", i, (long long)when,
+			 action, batch);
+	return w > 0 && (size_t)w < n ? (size_t)w : 0;
 }
 
 size_t queue_state_try(char *out, size_t n, size_t i, time_t when)

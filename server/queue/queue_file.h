@@ -14,6 +14,11 @@
  *   defer  <i> <time> <next> <code> <enh> <text>   temporary failure
  *   fail   <i> <time> <code> <enh> <text>    permanent failure
  *   remote <i> <time>                        not ours: waits for relaying
+ *   dsn    <i> <time> <action> <n>           a delivery status notification
+ *                                            (RFC 3464) about recipient i,
+ *                                            action failed, delayed or
+ *                                            delivered, is in the queue as
+ *                                            <id>N<n> (queue_dsn.h)
  *
  * <i> counts the envelope's recipients from 0; the last record of a
  * recipient wins; a line without its newline (a crash while appending)
@@ -39,7 +44,7 @@ enum queue_rcpt_state {
 	QUEUE_RCPT_PENDING,  /* nothing recorded */
 	QUEUE_RCPT_DONE,     /* delivered */
 	QUEUE_RCPT_DEFERRED, /* failed for now; retried at next_try */
-	QUEUE_RCPT_FAILED,   /* failed for good (bounces: not yet) */
+	QUEUE_RCPT_FAILED,   /* failed for good */
 	QUEUE_RCPT_REMOTE,   /* another domain: waits for outbound relay */
 };
 
@@ -53,18 +58,36 @@ struct queue_rcpt {
 	int code;	   /* the last failure's reply */
 	char enhanced[16];
 	char text[200];
+	/* RFC 3461: NOTIFY (SMTP_NOTIFY_* bits, 0: not given) and ORCPT
+	 * ("addr-type;xtext" as sent, NULL: not given) of the rcpt-dsn
+	 * line; what the dsn records say was reported */
+	unsigned notify;
+	char *orcpt;
+	bool dsn_final;	  /* a failed or delivered DSN was made */
+	bool dsn_delayed; /* a delayed DSN was made */
 };
 
 struct queue_msg {
 	char id[SPOOL_ID_MAX];
 	time_t arrived;
-	char *from;	 /* "" for the null reverse-path */
-	char *envelope;	 /* the envelope lines as spooled */
-	uint64_t offset; /* the message's first byte in the file */
-	uint64_t size;	 /* message bytes */
+	char *from;	      /* "" for the null reverse-path */
+	char *envelope;	      /* the envelope lines as spooled */
+	uint64_t offset;      /* the message's first byte in the file */
+	uint64_t size;	      /* message bytes */
+	char ret;	      /* RFC 3461 RET: 'F'ULL, 'H'DRS, 0 not given */
+	char *envid;	      /* ENVID= as sent (xtext), NULL if not given */
+	char body[12];	      /* 7BIT, 8BITMIME or BINARYMIME */
+	unsigned dsn_batches; /* highest <n> of the dsn records */
 	struct queue_rcpt *rcpt;
 	size_t n_rcpt;
 };
+
+/* The value of a "rcpt-dsn" envelope line: "NOTIFY=a,b" and/or
+ * "ORCPT=type;xtext", blank-separated, as spool.c writes it. 0 with
+ * *notify_r and *orcpt_r (malloc'ed, replacing the old one; NULL if
+ * none) set, or -1 (nothing changed) for anything else. */
+int queue_rcpt_dsn_parse(const char *v, size_t len, unsigned *notify_r,
+			 char **orcpt_r);
 
 /* The envelope of the spool file at path (no state). 0, or -1 with err. */
 int queue_envelope_read(const char *path, struct queue_msg *m, char *err,
@@ -85,6 +108,11 @@ size_t queue_state_try(char *out, size_t n, size_t i, time_t when);
 size_t queue_state_record(char *out, size_t n, enum queue_rcpt_state st,
 			  size_t i, time_t when, time_t next, int code,
 			  const char *enhanced, const char *text);
+
+/* "dsn <i> <when> <action> <n>\n" into out; its length (0 if it did
+ * not fit). action: "failed", "delayed" or "delivered". */
+size_t queue_state_dsn(char *out, size_t n, size_t i, time_t when,
+		       const char *action, unsigned batch);
 
 /* The message is done with: new/<id> removed and new/ fsync'd, then the
  * state file. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "local_rcpt.h"
+#include "queue/queue_dsn.h"
 
 #define STEP_BEFORE(k) (1u + 2u * (unsigned)(k))
 #define STEP_AFTER(k)  (2u + 2u * (unsigned)(k))
@@ -195,9 +196,18 @@ static bool apply(struct queue_job *j)
 	bool all_done = true;
 	j->next_try = 0;
 	for (size_t k = 0; k < j->n_t; k++) {
-		struct queue_rcpt *r = &j->msg.rcpt[j->t[k].i];
-		r->state = j->t[k].outcome;
-		r->next_try = j->t[k].next_try;
+		const struct queue_target *t = &j->t[k];
+		struct queue_rcpt *r = &j->msg.rcpt[t->i];
+		r->state = t->outcome;
+		r->next_try = t->next_try;
+		r->when = j->now;
+		if (t->outcome == QUEUE_RCPT_FAILED ||
+		    t->outcome == QUEUE_RCPT_DEFERRED) {
+			r->code = t->res.code;
+			snprintf(r->enhanced, sizeof(r->enhanced), "%s",
+				 t->res.enhanced);
+			snprintf(r->text, sizeof(r->text), "%s", t->res.text);
+		}
 	}
 	for (size_t i = 0; i < j->msg.n_rcpt; i++) {
 		const struct queue_rcpt *r = &j->msg.rcpt[i];
@@ -249,9 +259,20 @@ static bool write_tries(struct queue_job *j)
 	return rc == 0;
 }
 
+/* The notices owed (queue_dsn.h); false (unrecorded) if that failed. */
+static bool settle(struct queue_job *j)
+{
+	if (queue_dsn_settle(j) == 0)
+		return true;
+	j->unrecorded = true;
+	return false;
+}
+
 void queue_job_run(struct queue_job *j)
 {
 	if (j->load != QJ_LOADED)
+		return;
+	if (!settle(j) || j->stopped) /* what a crash left first */
 		return;
 	j->untried = !write_tries(j); /* then: try again later */
 	for (size_t k = 0; k < j->n_t; k++) {
@@ -278,11 +299,11 @@ void queue_job_run(struct queue_job *j)
 		}
 	if (stop(j, STEP_RECORD))
 		return;
-	if (!apply(j)) {
-		if (j->n_t > 0)
-			record(j);
+	bool all_done = apply(j);
+	if (j->n_t > 0 && (!all_done || queue_dsn_owed(j)))
+		record(j); /* before the notices, which follow from it */
+	if (j->unrecorded || !settle(j) || j->stopped || !all_done)
 		return;
-	}
 	/* every recipient is done: the message goes */
 	if (queue_msg_remove(j->queue_dir, j->id, j->err, sizeof(j->err)) == 0)
 		j->removed = true;

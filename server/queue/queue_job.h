@@ -16,7 +16,10 @@
  * envelope is delivered once. A temporary failure is retried after
  * retry_min seconds, doubled on each failure up to retry_max, until the
  * message is max_age old: then it is permanent (RFC 5321 4.5.4.1). A
- * permanent failure is recorded and logged; no bounce is sent yet.
+ * permanent failure is recorded and logged. Delivery status notices
+ * (queue_dsn.h) are settled at the start of a run (what a crash left)
+ * and after the outcomes are recorded: a message all done goes only
+ * once every notice it owes is in the queue.
  *
  * Exactly once: before its first delivery a job appends a "try" record
  * for each recipient it is about to deliver; the outcomes follow once the
@@ -62,6 +65,10 @@ struct queue_job_hooks {
 	void *arg;
 };
 
+/* Steps of the notices (queue_dsn.h) at which a test can stop a job. */
+#define QUEUE_JOB_STEP_DSN_STAGED   200001u /* in dsn/, not recorded */
+#define QUEUE_JOB_STEP_DSN_RECORDED 200002u /* recorded, still in dsn/ */
+
 enum queue_job_load { QJ_LOADED, QJ_GONE, QJ_BAD };
 
 struct queue_job {
@@ -85,6 +92,8 @@ struct queue_job {
 	time_t next_try; /* earliest retry; 0: nothing left to retry */
 	bool stopped;	 /* a hook stopped it */
 	bool untried;	 /* the "try" records could not be written */
+	char dsn_ids[4][SPOOL_ID_MAX]; /* notices queued (to be kicked) */
+	unsigned n_dsn;
 };
 
 /* Fill in from the caller, then load (on the pool). */

@@ -293,12 +293,14 @@ static void log_outcomes(const struct queue_job *j)
 				 to, res->code, res->text, res->detail,
 				 (long long)(t->next_try - j->now));
 			break;
-		case QUEUE_RCPT_FAILED: /* bounces: not generated yet */
+		case QUEUE_RCPT_FAILED: /* a notice, unless from <> */
 			log_warn(j->id,
 				 "queue.failed to=<%s> code=%d enhanced=%s "
-				 "text=\"%s\" detail=\"%s\"",
+				 "text=\"%s\" detail=\"%s\"%s",
 				 to, res->code, res->enhanced, res->text,
-				 res->detail);
+				 res->detail,
+				 j->msg.from[0] ? ""
+						: " notice=none (from <>)");
 			break;
 		case QUEUE_RCPT_REMOTE:
 			log_info(j->id, "queue.remote to=<%s> waits=outbound",
@@ -391,6 +393,11 @@ static void run_done(void *arg)
 	struct queue_job *j = &rj->job;
 	struct qentry *e = rj->e;
 	log_outcomes(j);
+	for (unsigned k = 0; k < j->n_dsn; k++) {
+		log_info(j->id, "queue.dsn_queued dsn=%s to=<%s>",
+			 j->dsn_ids[k], j->msg.from);
+		queue_runner_kick(rj->r, j->dsn_ids[k]);
+	}
 	if (j->removed) {
 		log_info(j->id, "queue.removed");
 	} else if (j->unrecorded) { /* the "try" records say to check */
