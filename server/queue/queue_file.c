@@ -87,9 +87,10 @@ static int rcpt_dsn_word(const char *w, size_t len, unsigned *notify,
 					    "DELAY"};
 	if (len > 7 && memcmp(w, "NOTIFY=", 7) == 0) {
 		const char *p = w + 7, *end = w + len;
-		while (p < end) {
+		for (bool more = true; more;) {
 			const char *c = memchr(p, ',', (size_t)(end - p));
 			size_t l = (size_t)((c != NULL ? c : end) - p);
+			more = c != NULL;
 			unsigned bit = 0;
 			for (unsigned i = 0; i < 4; i++)
 				if (strlen(words[i]) == l &&
@@ -98,14 +99,18 @@ static int rcpt_dsn_word(const char *w, size_t len, unsigned *notify,
 			if (bit == 0)
 				return -1;
 			*notify |= bit;
-			p += l + (c != NULL);
+			p += l + more;
 		}
-		return *notify != 0 ? 0 : -1;
+		/* RFC 3461 4.1: NEVER stands alone */
+		return (*notify & 1u) && *notify != 1u ? -1 : 0;
 	}
-	if (len > 6 && memcmp(w, "ORCPT=", 6) == 0 && *orcpt == NULL &&
-	    memchr(w, ';', len) != NULL)
-		return (*orcpt = strndup(w + 6, len - 6)) != NULL ? 0 : -1;
-	return -1;
+	if (len <= 6 || memcmp(w, "ORCPT=", 6) != 0 || *orcpt != NULL ||
+	    memchr(w, ';', len) == NULL)
+		return -1;
+	for (size_t i = 6; i < len; i++) /* xtext, or RFC 6533 UTF-8 */
+		if ((unsigned char)w[i] <= ' ' || w[i] == 0x7f)
+			return -1;
+	return (*orcpt = strndup(w + 6, len - 6)) != NULL ? 0 : -1;
 }
 
 int queue_rcpt_dsn_parse(const char *v, size_t len, unsigned *notify_r,

@@ -143,6 +143,80 @@ START_TEST(state_records)
 }
 END_TEST
 
+/* RFC 3461 parameters kept in the envelope, and the "dsn" records */
+START_TEST(dsn_envelope_and_records)
+{
+	struct smtp_rcpt r[2] = {
+		{.addr = (char *)(uintptr_t) "a@example.test",
+		 .notify = SMTP_NOTIFY_SUCCESS | SMTP_NOTIFY_DELAY,
+		 .orcpt = (char *)(uintptr_t) "rfc822;A+2B"},
+		{.addr = (char *)(uintptr_t) "b@x.example"}};
+	struct smtp_envelope env = {.mail_from = (char *)(uintptr_t) "s@x.ex",
+				    .rcpt = r,
+				    .n_rcpt = 2,
+				    .helo = "c.example",
+				    .peer = "127.0.0.1",
+				    .tls = "",
+				    .ret = SMTP_RET_HDRS,
+				    .envid = (char *)(uintptr_t) "E+2B1"};
+	char id[SPOOL_ID_MAX], err[256], lines[256];
+	struct queue_msg m;
+	struct spool_msg *sm =
+		spool_begin(dir, &env, 1800000000, id, err, sizeof(err));
+	ck_assert_ptr_nonnull(sm);
+	ck_assert_int_eq(spool_commit(&sm, err, sizeof(err)), 0);
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)), 0);
+	ck_assert_int_eq(m.ret, 'H');
+	ck_assert_str_eq(m.envid, "E+2B1");
+	ck_assert_str_eq(m.body, "7BIT");
+	ck_assert_uint_eq(m.rcpt[0].notify,
+			  SMTP_NOTIFY_SUCCESS | SMTP_NOTIFY_DELAY);
+	ck_assert_str_eq(m.rcpt[0].orcpt, "rfc822;A+2B");
+	ck_assert_uint_eq(m.rcpt[1].notify, 0);
+	ck_assert_ptr_null(m.rcpt[1].orcpt);
+	ck_assert_uint_eq(m.dsn_batches, 0);
+	queue_msg_free(&m);
+	size_t n = queue_state_dsn(lines, sizeof(lines), 0, 5, "delayed", 1);
+	ck_assert_str_eq(lines, "dsn 0 5 delayed 1\n");
+	n += queue_state_dsn(lines + n, sizeof(lines) - n, 1, 6, "failed", 2);
+	ck_assert_int_eq(
+		queue_state_append(dir, id, lines, n, true, err, sizeof(err)),
+		0);
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)), 0);
+	ck_assert(m.rcpt[0].dsn_delayed && !m.rcpt[0].dsn_final);
+	ck_assert(m.rcpt[1].dsn_final && !m.rcpt[1].dsn_delayed);
+	ck_assert_int_eq(m.rcpt[1].state, QUEUE_RCPT_PENDING); /* not a state */
+	ck_assert_uint_eq(m.dsn_batches, 2);
+	queue_msg_free(&m);
+}
+END_TEST
+
+START_TEST(rcpt_dsn_values)
+{
+	unsigned notify = 9;
+	char *orcpt = NULL;
+	static const char ok[] = "NOTIFY=FAILURE,DELAY ORCPT=rfc822;x";
+	ck_assert_int_eq(queue_rcpt_dsn_parse(ok, strlen(ok), &notify, &orcpt),
+			 0);
+	ck_assert_uint_eq(notify, SMTP_NOTIFY_FAILURE | SMTP_NOTIFY_DELAY);
+	ck_assert_str_eq(orcpt, "rfc822;x");
+	static const char *const bad[] = {
+		"NOTIFY=",	 "NOTIFY=SOMETIMES",	"NOTIFY=NEVER,",
+		"ORCPT=noparam", "ORCPT=a;b ORCPT=a;c", "ORCPT=a;b\x01c",
+		"OTHER=1",	 "NOTIFY=never"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(queue_rcpt_dsn_parse(bad[i], strlen(bad[i]),
+						      &notify, &orcpt),
+				 -1);
+		/* nothing changed */
+		ck_assert_uint_eq(notify,
+				  SMTP_NOTIFY_FAILURE | SMTP_NOTIFY_DELAY);
+		ck_assert_str_eq(orcpt, "rfc822;x");
+	}
+	free(orcpt);
+}
+END_TEST
+
 START_TEST(boot_id_trust)
 {
 	char err[256], path[700];
@@ -199,6 +273,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, state_records);
 	tcase_add_test(tc, list_and_refuse);
 	tcase_add_test(tc, boot_id_trust);
+	tcase_add_test(tc, dsn_envelope_and_records);
+	tcase_add_test(tc, rcpt_dsn_values);
 	suite_add_tcase(s, tc);
 	return s;
 }
