@@ -12,12 +12,16 @@ report-type=delivery-status, a text part, message/delivery-status with
 the per-message and per-recipient fields, then the message
 (message/rfc822) or its header (text/rfc822-headers). NOTIFY=NEVER and
 the null reverse-path get no notice; NOTIFY=SUCCESS gets a "delivered"
-one; NOTIFY=DELAY a "delayed" one after queue.delay_warning.
+one; NOTIFY=DELAY a "delayed" one after queue.delay_warning. And
+exactly once: quilld is killed (SIGKILL) 150 times while messages with
+NOTIFY=SUCCESS are delivered and their notices made; every acknowledged
+message then has exactly one notice.
 """
 import email
 import email.policy
 import glob
 import os
+import random
 import signal
 import smtplib
 import sys
@@ -264,6 +268,60 @@ class DelayTest(unittest.TestCase):
                 ("delayed", "4", True, "text/rfc822-headers"),
                 ("failed", "5", False, "message/rfc822")])
             self.assertIn("5.4.7", b"".join(r for _, r in found).decode())
+        finally:
+            q.stop()
+
+
+class CrashTest(unittest.TestCase):
+    """quilld killed (SIGKILL) at random moments while messages with
+    NOTIFY=SUCCESS are delivered and their notices made: after a last
+    restart every acknowledged message is in bob's INBOX once and alice
+    has exactly one notice about each."""
+
+    ROUNDS = 150
+
+    def kill(self, q):
+        q.proc.send_signal(signal.SIGKILL)
+        q.proc.wait()
+        q.proc.stdout.close()
+        q.log.close()
+
+    def test_kill_while_notifying(self):
+        q = Quilld(extra_yaml="queue:\n  retry_min: 1\n",
+                   listeners=SMTP_ONLY)
+        rng = random.Random(3464)
+        sent = []
+        caught = [0, 0]  # kills that left mail in new/, a notice in dsn/
+        try:
+            for i in range(self.ROUNDS):
+                body = f"Subject: crash {i}\r\n\r\nround {i}\r\n".encode()
+                try:
+                    sent.append(send(q, "alice@example.test",
+                                     ["bob@example.test"], body, [],
+                                     ["NOTIFY=SUCCESS"]))
+                except (smtplib.SMTPException, OSError):
+                    pass  # killed before the 250: not acknowledged
+                time.sleep(rng.random() * 0.015)
+                self.kill(q)
+                left = [os.listdir(os.path.join(q.state, "queue", d))
+                        for d in ("new", "dsn")]
+                caught[0] += bool(left[0])
+                caught[1] += bool(left[1])
+                q.start()
+            queue_new = os.path.join(q.state, "queue", "new")
+            wait_for(lambda: not os.listdir(queue_new), "an empty queue", 60)
+            self.assertGreater(len(sent), self.ROUNDS // 2)
+            print(f"\n{len(sent)} acknowledged, {self.ROUNDS} kills, "
+                  f"{caught[0]} left mail queued, {caught[1]} a staged "
+                  "notice", file=sys.stderr)
+            bob = inbox(q, "bob")
+            for i, qid in enumerate(sent):
+                self.assertEqual(
+                    len([m for m in bob if qid.encode() in m]), 1, qid)
+                self.assertEqual(len(notices(q, "alice", qid)), 1, qid)
+            self.assertEqual(len(inbox(q, "alice")), len(sent))
+            self.assertEqual(os.listdir(os.path.join(q.state, "queue",
+                                                     "dsn")), [])
         finally:
             q.stop()
 

@@ -35,12 +35,13 @@ static int make_dir(const char *path)
 
 int spool_init(const char *queue_dir, char *err, size_t errlen)
 {
-	char tmp[1024], new[1024];
+	char tmp[1024], new[1024], dsn[1024];
 	snprintf(tmp, sizeof(tmp), "%s/tmp", queue_dir);
 	snprintf(new, sizeof(new), "%s/new", queue_dir);
+	snprintf(dsn, sizeof(dsn), "%s/dsn", queue_dir); /* queue_dsn.h */
 	if (make_dir(queue_dir) != 0)
 		return fail(err, errlen, "cannot create", queue_dir);
-	if (make_dir(tmp) != 0 || make_dir(new) != 0)
+	if (make_dir(tmp) != 0 || make_dir(new) != 0 || make_dir(dsn) != 0)
 		return fail(err, errlen, "cannot create", tmp);
 	DIR *d = opendir(tmp);
 	if (d == NULL)

@@ -24,7 +24,8 @@
 
 struct spool_msg;
 
-/* Make <queue>/tmp and <queue>/new if missing and drop what tmp holds
+/* Make <queue>/tmp, <queue>/new and <queue>/dsn (notices being made,
+ * queue_dsn.h) if missing and drop what tmp holds
  * (messages never acknowledged). Returns the number removed, or -1. */
 int spool_init(const char *queue_dir, char *err, size_t errlen);
 
