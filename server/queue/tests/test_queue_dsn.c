@@ -216,6 +216,20 @@ static void check_notice(struct qfx *fx, const char *id, unsigned batch,
 	ck_assert_ptr_nonnull(strstr(buf, "report-type=delivery-status"));
 }
 
+/* Whether notice batch of id holds text. */
+static bool notice_has(struct qfx *fx, const char *id, unsigned batch,
+		       const char *text)
+{
+	char path[900], buf[16384];
+	snprintf(path, sizeof(path), "%s/new/%sN%u", fx->queue, id, batch);
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
 START_TEST(failed_gets_one_notice)
 {
 	struct qfx fx;
@@ -229,7 +243,13 @@ START_TEST(failed_gets_one_notice)
 	ck_assert(in_dir(&fx, "new", id, 1));
 	ck_assert_uint_eq(count_files(&fx, "new", id), 2);
 	check_notice(&fx, id, 1, "alice@example.test", "failed");
-	/* both recipients in the one notice */
+	/* both recipients in the one notice (RFC 3464 2) */
+	ck_assert(notice_has(&fx, id, 1,
+			     "Final-Recipient: rfc822; "
+			     "carol@example.test\r\n"));
+	ck_assert(notice_has(&fx, id, 1,
+			     "Final-Recipient: rfc822; "
+			     "dave@example.test\r\n"));
 	struct queue_msg m;
 	state_of(&fx, id, &m);
 	ck_assert(m.rcpt[0].dsn_final && m.rcpt[1].dsn_final);
@@ -351,6 +371,15 @@ START_TEST(delayed_once_then_failed)
 	run_once(&fx, id, false);
 	check_notice(&fx, id, 2, "s@x.example", "failed");
 	ck_assert_uint_eq(count_files(&fx, "new", id), 3);
+	/* a remote sender's notice waits for outbound relaying */
+	char nid[SPOOL_ID_MAX + 8];
+	struct queue_msg m;
+	snprintf(nid, sizeof(nid), "%sN2", id);
+	run_once(&fx, nid, false);
+	ck_assert(queued(&fx, nid));
+	state_of(&fx, nid, &m);
+	ck_assert_int_eq(m.rcpt[0].state, QUEUE_RCPT_REMOTE);
+	queue_msg_free(&m);
 	unlink(file);
 	qfx_done(&fx);
 }
