@@ -438,8 +438,7 @@ int queue_msg_remove(const char *queue_dir, const char *id, char *err,
 	snprintf(path, sizeof(path), "%s/%s", dir, id);
 	if (unlink(path) != 0 && errno != ENOENT)
 		return fail(err, errlen, "cannot remove", path);
-	if (fsync_dir(dir) != 0)
-		return fail(err, errlen, "cannot fsync", dir);
+	/* no fsync of new/: see queue_file.h */
 	snprintf(path, sizeof(path), "%s/state/%s", queue_dir, id);
 	if (unlink(path) != 0 && errno != ENOENT)
 		return fail(err, errlen, "cannot remove", path);

@@ -100,8 +100,11 @@ size_t queue_state_record(char *out, size_t n, enum queue_rcpt_state st,
 			  size_t i, time_t when, time_t next, int code,
 			  const char *enhanced, const char *text);
 
-/* The message is done with: new/<id> removed and new/ fsync'd, then the
- * state file. */
+/* The message is done with: new/<id> removed, then the state file.
+ * Neither removal is fsync'd: one undone by a crash of the machine only
+ * brings the message back after a reboot, when every recipient not
+ * recorded done is looked for in its mailbox before anything is
+ * delivered (boot-id above), so it is found delivered, not sent again. */
 int queue_msg_remove(const char *queue_dir, const char *id, char *err,
 		     size_t errlen);
 /* State files whose message is gone (a crash between the two unlinks of
