@@ -16,6 +16,7 @@
 #include "queue/dsn.h"
 #include "queue/queue_job.h"
 #include "queue/spool_internal.h"
+#include "queue/spool_seal.h"
 #include "smtp/smtp_session.h"
 
 #define QPATH (CONFIG_PATH_MAX + 2 * SPOOL_ID_MAX + 16)
@@ -136,14 +137,20 @@ static int spool_text(struct queue_job *j, const char *nid,
 	if (rc == 0)
 		rc = dsn_build(rep, &body);
 	bool eight = dsn_returns_full(rep) && rep->content_8bit;
+	struct spool_seal seal;
+	char sv[SPOOL_SEAL_VALUE_LEN + 1];
+	spool_seal_init(&seal);
+	spool_seal_add(&seal, buf_data(&body), buf_len(&body));
+	spool_seal_format(&seal, sv);
 	if (rc == 0)
 		rc = buf_printf(b,
 				"QUILL-SPOOL 1\nid %s\narrived %lld\nfrom <>\n"
 				"size %zu\nbody %s\nsmtputf8 0\nhelo %s\n"
-				"peer -\ntls -\nrcpt <%s>\n\n",
+				"peer -\ntls -\nrcpt <%s>\n" SPOOL_SEAL_KEY
+				"%s\n\n",
 				nid, (long long)j->now, buf_len(&body),
 				eight ? "8BITMIME" : "7BIT", j->cfg.hostname,
-				j->msg.from);
+				j->msg.from, sv);
 	if (rc == 0)
 		rc = buf_append(b, buf_data(&body), buf_len(&body));
 	buf_free(&body);

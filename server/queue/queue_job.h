@@ -69,7 +69,8 @@ struct queue_job_hooks {
 #define QUEUE_JOB_STEP_DSN_STAGED   200001u /* in dsn/, not recorded */
 #define QUEUE_JOB_STEP_DSN_RECORDED 200002u /* recorded, still in dsn/ */
 
-enum queue_job_load { QJ_LOADED, QJ_GONE, QJ_BAD };
+/* QJ_TORN: the spool file failed its seal and was moved to torn/ */
+enum queue_job_load { QJ_LOADED, QJ_GONE, QJ_BAD, QJ_TORN };
 
 struct queue_job {
 	/* in */
