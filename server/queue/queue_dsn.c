@@ -251,7 +251,7 @@ static struct dsn_rcpt *collect(const struct queue_job *j, size_t **idx_r,
 static int record(struct queue_job *j, const struct dsn_rcpt *v,
 		  const size_t *idx, size_t n, unsigned batch)
 {
-	size_t cap = n * 64 + 1, len = 0;
+	size_t cap = n * 128 + 1, len = 0;
 	char *lines = malloc(cap);
 	if (lines == NULL)
 		return fail(j, "out of memory for", j->id);
