@@ -17,7 +17,9 @@
  * At most queue.parallel messages are worked on at once; a message whose
  * recipients failed for now waits for its next retry time; one whose
  * recipients are all done is removed; one left with only permanent
- * failures and remote recipients is parked (kept, not retried).
+ * failures and remote recipients is parked (kept, not retried). A
+ * delivery status notice a job queued (queue_dsn.h) is named to the
+ * runner as a fresh message is.
  */
 #ifndef QUILL_SERVER_QUEUE_RUNNER_H
 #define QUILL_SERVER_QUEUE_RUNNER_H
