@@ -1,6 +1,6 @@
 /*
  * test_queue_dsn.c - delivery status notifications of queued messages
- * (queue_dsn.h) on both stores: who is owed one (RFC 3461 4.1, 5.2.2;
+ * (queue_dsn.h) on both stores: who is owed one (RFC 3461 5.2.3, 5.2.5, 5.2.6;
  * never for <>, RFC 5321 4.5.5, 6.1), one notice per settling for all
  * recipients owed, queued as <id>N<n> from <> to the sender and
  * delivered like any message; and exactly once: a job stopped before
