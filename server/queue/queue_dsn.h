@@ -3,17 +3,17 @@
  * recipients are owed one, and putting the notice (dsn.h) into the queue
  * exactly once, as a message of its own, delivered like any other.
  *
- * Owed (RFC 3461 5.2.3, 5.2.5, 5.2.6, 6.1; RFC 5321 4.5.5, 6.1): never for a
- * message with the null reverse-path (so a notice that fails is never
- * answered by another: it stays in the queue, failed, and is logged);
- * "failed" for a recipient failed for good unless NOTIFY was given
- * without FAILURE (NEVER included); "delivered" for one delivered whose
- * NOTIFY has SUCCESS; "delayed", once, for one still deferred
- * queue.delay_warning seconds after the message arrived (0: never)
- * whose NOTIFY has DELAY or was not given. Every recipient owed one when
- * a job settles, and only those (RFC 3461 5.2.8), goes into one notice, sent with MAIL FROM:<> to the
- * message's sender; a remote sender's notice waits in the queue, as
- * remote mail does.
+ * Owed (RFC 3461 5.2.3, 5.2.5, 5.2.6, 6.1; RFC 5321 4.5.5, 6.1): never
+ * for a message with the null reverse-path (so a notice that fails is
+ * never answered by another: it stays in the queue, failed, and is
+ * logged); "failed" for a recipient failed for good unless NOTIFY was
+ * given without FAILURE (NEVER included); "delivered" for one delivered
+ * whose NOTIFY has SUCCESS; "delayed", once, for one still deferred
+ * queue.delay_warning seconds after the message arrived (0: never) whose
+ * NOTIFY has DELAY or was not given. Every recipient owed one when a job
+ * settles, and only those (RFC 3461 5.2.8), goes into one notice, sent
+ * with MAIL FROM:<> to the message's sender; a remote sender's notice
+ * waits in the queue, as remote mail does.
  *
  * Exactly once. The outcomes that make a notice owed are recorded
  * (fsync'd) first, so what is owed is a function of the state file.
