@@ -31,6 +31,7 @@
 #define SCENARIO_DEFAULT_WITHIN_MS 10000
 #define SCENARIO_MAX_LIST	   1000 /* items of rfc, tags, has, ... */
 #define SCENARIO_NAME_MAX	   64	/* session and variable names */
+#define SCENARIO_QUILLD_CONFIG_MAX 4096 /* bytes of quilld_config */
 
 /* A load error: "file:line:column: message" (line 0: no position). */
 struct scenario_error {
@@ -250,6 +251,7 @@ struct scenario {
 	size_t n_vars;
 	struct scenario_steps steps;
 	size_t total_steps;
+	char *quilld_config; /* YAML for the embedded quilld, or NULL */
 };
 
 struct rfc_matrix;

@@ -196,7 +196,7 @@ START_TEST(top_level_errors)
 	assert_error("id: x\nsumary: s\n",
 		     "t.yaml:2:1: unknown key 'sumary' (expected one of id, "
 		     "summary, rfc, tags, requires, timeout, vars, notes, "
-		     "steps)");
+		     "quilld_config, steps)");
 	assert_error("id: Bad_Id\nsummary: s\n",
 		     "t.yaml:1:5: bad value 'Bad_Id' for 'id' (expected "
 		     "dotted lower-case words, e.g. smtp.ehlo.extensions)");
@@ -403,6 +403,58 @@ START_TEST(example_files_load)
 }
 END_TEST
 
+START_TEST(quilld_config_loads_and_is_checked)
+{
+	char msg[2048], big[5000];
+	struct scenario *s = load(HEAD "  - close: {}\n", msg, sizeof(msg));
+	ck_assert_msg(s != NULL, "%s", msg);
+	ck_assert_ptr_null(s->quilld_config);
+	scenario_free(&s);
+	s = load("id: t.x\nsummary: s\nrfc: [RFC5321-4.1.1.1]\n"
+		 "quilld_config: |\n  smtp:\n    command_timeout: 1\n"
+		 "  users: { store: mbox }\nsteps:\n  - close: {}\n",
+		 msg, sizeof(msg));
+	ck_assert_msg(s != NULL, "%s", msg);
+	ck_assert_str_eq(
+		s->quilld_config,
+		"smtp:\n  command_timeout: 1\nusers: { store: mbox }\n");
+	scenario_free(&s);
+	assert_error(
+		"id: a\nsummary: s\nrfc: [RFC1-1]\n"
+		"quilld_config: { smtp: 1 }\n",
+		"t.yaml:4:16: 'quilld_config' is a map (expected YAML "
+		"text as a string, e.g. \"smtp: { command_timeout: 1 }\")");
+	assert_error("id: a\nsummary: s\nrfc: [RFC1-1]\n"
+		     "quilld_config: \"\"\n",
+		     "t.yaml:4:16: bad value '' for 'quilld_config' (expected "
+		     "a string of 1 to 4096 bytes)");
+	assert_error("id: a\nsummary: s\nrfc: [RFC1-1]\nquilld_config: |\n"
+		     "  smtp: { data_timeout: 1 }\n  listeners: []\n",
+		     "t.yaml:4:16: 'quilld_config' line 2 sets 'listeners', "
+		     "which the quilld target writes itself (expected keys "
+		     "other than state_dir, hostname, domain, log, limits, "
+		     "auth, listeners)");
+	assert_error("id: a\nsummary: s\nrfc: [RFC1-1]\n"
+		     "quilld_config: \"state_dir: /x\"\n",
+		     "t.yaml:4:16: 'quilld_config' line 1 sets 'state_dir', "
+		     "which the quilld target writes itself (expected keys "
+		     "other than state_dir, hostname, domain, log, limits, "
+		     "auth, listeners)");
+	/* nested keys of the same name are not the target's */
+	s = load("id: t.x\nsummary: s\nrfc: [RFC1-1]\nquilld_config: |\n"
+		 "  smtp:\n    auth: x\nsteps: [ {close: {}} ]\n",
+		 msg, sizeof(msg));
+	ck_assert_msg(s != NULL, "%s", msg);
+	scenario_free(&s);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "id: a\nsummary: s\nrfc: [RFC1-1]\nquilld_config: ", 46);
+	s = load(big, msg, sizeof(msg));
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(msg, "a string of 1 to 4096 bytes"));
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
 	Suite *s = suite_create("scenario");
@@ -410,6 +462,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, every_step_kind);
 	tcase_add_test(tc, doc_example_error);
 	tcase_add_test(tc, top_level_errors);
+	tcase_add_test(tc, quilld_config_loads_and_is_checked);
 	tcase_add_test(tc, smtp_auth_mechanisms);
 	tcase_add_test(tc, step_errors);
 	tcase_add_test(tc, regex_errors);
