@@ -202,6 +202,12 @@ struct step_pop3 {
 	char capture_size[SCENARIO_NAME_MAX];  /* stat */
 };
 
+/* name: how many fields of that name (header_count:). */
+struct check_count {
+	char *name;
+	unsigned long n;
+};
+
 struct step_check_message {
 	struct scenario_str message;
 	struct scenario_pair *header;
@@ -210,6 +216,8 @@ struct step_check_message {
 	size_t n_header_re;
 	char *first_header;
 	struct scenario_str body_equals; /* s NULL if absent */
+	struct check_count *header_count;
+	size_t n_header_count;
 };
 
 struct step_control {

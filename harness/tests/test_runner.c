@@ -359,6 +359,7 @@ START_TEST(pop3_high_level_and_check_message)
 	    "      header: { subject: \"hi u1\" }\n"
 	    "      header_re: { Received: \"^from a\" }\n"
 	    "      first_header: Return-Path\n"
+	    "      header_count: { subject: 1, received: 1, Date: 0 }\n"
 	    "      body_equals: \".x\\nend\\n\"\n"
 	    "  - pop3_dele: { msg: 1 }\n"
 	    "  - pop3_quit: {}\n",
@@ -388,6 +389,24 @@ START_TEST(check_message_mismatch)
 	ck_assert_int_eq(o.status, RESULT_FAIL);
 	ck_assert_str_eq(o.reason, "step 2 'check_message': header: expected "
 				   "Subject: b, got Subject: a");
+	runner_outcome_free(&o);
+	run("  - set: { m: \"Date: a\\r\\nSubject: s\\r\\ndate: "
+	    "b\\r\\n\\r\\n\" }\n"
+	    "  - check_message: { message: \"${m}\", header_count: { Subject: "
+	    "1, Date: 1 } }\n",
+	    SCRIPT("W1"), &o, &src);
+	ck_assert_int_eq(o.status, RESULT_FAIL);
+	ck_assert_str_eq(o.reason,
+			 "step 2 'check_message': header_count: "
+			 "expected 1 Date field, got Date: a; date: b");
+	runner_outcome_free(&o);
+	run("  - set: { m: \"Subject: s\\r\\n\\r\\n\" }\n"
+	    "  - check_message: { message: \"${m}\", header_count: { Date: 2 "
+	    "} }\n",
+	    SCRIPT("W1"), &o, &src);
+	ck_assert_int_eq(o.status, RESULT_FAIL);
+	ck_assert_str_eq(o.reason, "step 2 'check_message': header_count: "
+				   "expected 2 Date fields, got no Date field");
 	runner_outcome_free(&o);
 }
 END_TEST

@@ -80,7 +80,7 @@ static const char every_step[] =
 	"  - pop3_quit: {}\n"
 	"  - check_message: { message: \"${m}\", header: { Subject: hi },\n"
 	"      header_re: { Received: \"from\" }, first_header: Return-Path,\n"
-	"      body_equals: \"hi\" }\n"
+	"      body_equals: \"hi\", header_count: { Date: 1 } }\n"
 	"  - sleep: 0.1\n"
 	"  - repeat: { times: 3, steps: [ { sendline: \"N ${i}\" } ] }\n"
 	"  - set: { a: \"1\", b: \"${a}\" }\n"
@@ -138,6 +138,9 @@ START_TEST(every_step_kind)
 	ck_assert_str_eq(st[20].u.pop3.capture_size, "sz");
 	ck_assert(st[22].u.pop3.msg.has_vars);
 	ck_assert_str_eq(st[24].u.check.first_header, "Return-Path");
+	ck_assert_uint_eq(st[24].u.check.n_header_count, 1);
+	ck_assert_str_eq(st[24].u.check.header_count[0].name, "Date");
+	ck_assert_uint_eq(st[24].u.check.header_count[0].n, 1);
 	ck_assert_uint_eq(st[25].u.ctl.ms, 100);
 	ck_assert_str_eq(st[26].u.ctl.steps.v[0].label, "27.1");
 	ck_assert_uint_eq(st[27].u.ctl.n_set, 2);
@@ -220,6 +223,10 @@ END_TEST
 
 START_TEST(step_errors)
 {
+	assert_error(HEAD "  - check_message: { message: m, header_count: "
+			  "{ Date: -1 } }\n",
+		     "t.yaml:5:56: step 1 'check_message': bad value '-1' for "
+		     "'header_count' (expected an integer from 0 to 1000)");
 	assert_error(HEAD "  - sned: x\n",
 		     "t.yaml:5:5: step 1: unknown step 'sned' (expected one of "
 		     "connect, starttls, close, expect_close, send, sendline, "
