@@ -5,7 +5,9 @@ With `queue: { hold: true }` quilld still answers 250 only once the
 message is committed to queue/new, but its queue runner delivers nothing
 (bench/smtp_bench.sh uses this to compare queuing alone with Postfix's
 hold queue). Started again without hold, quilld finds the message at
-start-up and delivers it to the INBOX. Python standard library only.
+start-up and delivers it to the INBOX. Also: the AUTH= submitter
+(RFC 4954 5) each kind of session leaves in the spool file. Python
+standard library only.
 """
 import glob
 import os
@@ -61,5 +63,50 @@ def test_hold_keeps_then_delivers_after_restart():
         q.stop()
 
 
+def spool_lines(q):
+    files = glob.glob(os.path.join(q.state, "queue", "new", "*"))
+    assert len(files) == 1, files
+    with open(files[0], "rb") as f:
+        head = f.read().split(b"\n\n", 1)[0]
+    os.unlink(files[0])
+    return head.decode().split("\n")
+
+
+def test_auth_from_kept_in_spool():
+    """RFC 4954 5: the AUTH= submitter the spool keeps for relaying."""
+    listeners = SMTP_ONLY + [("submission", "submission", "127.0.0.1",
+                              "none")]
+    q = Quilld(extra_yaml="queue:\n  hold: true\n"
+               "auth:\n  plaintext_without_tls: true\n  smtp_listeners: true\n",
+               listeners=listeners)
+    try:
+        # port 25 style (AUTH offered), no login: a claimed submitter
+        # becomes <>
+        with smtplib.SMTP("127.0.0.1", q.ports["smtp"], timeout=10) as s:
+            s.sendmail("a@client.test", ["alice@example.test"], BODY,
+                       mail_options=["AUTH=a@client.test"])
+        lines = spool_lines(q)
+        assert "auth-from <>" in lines, lines
+        with smtplib.SMTP("127.0.0.1", q.ports["smtp"], timeout=10) as s:
+            s.sendmail("a@client.test", ["alice@example.test"], BODY)
+        lines = spool_lines(q)
+        assert not any(x.startswith("auth-from") for x in lines), lines
+        # logged in: no AUTH= means the login; another's address means <>
+        sub = q.ports["submission"]
+        for opts, want in (([], "auth-from <alice@example.test>"),
+                           (["AUTH=bob@example.test"], "auth-from <>"),
+                           (["AUTH=alice@example.test"],
+                            "auth-from <alice@example.test>")):
+            with smtplib.SMTP("127.0.0.1", sub, timeout=10) as s:
+                s.login("alice", "wonderland")
+                s.sendmail("alice@example.test", ["bob@example.test"], BODY,
+                           mail_options=opts)
+            lines = spool_lines(q)
+            assert want in lines, (opts, lines)
+    finally:
+        q.stop()
+
+
 if __name__ == "__main__":
-    run_cases([test_hold_keeps_then_delivers_after_restart])
+    run_cases([test_hold_keeps_then_delivers_after_restart,
+               test_auth_from_kept_in_spool])

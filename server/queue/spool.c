@@ -127,6 +127,8 @@ static int write_envelope(int fd, const struct smtp_envelope *env,
 				env->ret == SMTP_RET_FULL ? "FULL" : "HDRS");
 	if (rc == 0 && env->envid != NULL)
 		rc = buf_printf(&b, "envid %s\n", env->envid);
+	if (rc == 0 && env->auth_from != NULL) /* RFC 4954 5 */
+		rc = buf_printf(&b, "auth-from <%s>\n", env->auth_from);
 	for (size_t i = 0; rc == 0 && i < env->n_rcpt; i++)
 		rc = write_rcpt(&b, &env->rcpt[i]);
 	if (rc == 0)

@@ -87,7 +87,9 @@ void smtp_act_bdat(struct smtp_session *s, const char *args, size_t len)
 	if (s->state & (SMTP_ST_GREETED | SMTP_ST_READY)) {
 		discard_chunk(s, 503, "5.5.1", "Bad sequence: send MAIL first");
 	} else if (s->state == SMTP_ST_MAIL) {
-		discard_chunk(s, 554, "5.5.1", "No valid recipients");
+		/* RFC 3030 3 and 2033 4.2: as DATA would be answered */
+		discard_chunk(s, s->st.mode == SMTP_MODE_LMTP ? 503 : 554,
+			      "5.5.1", "No valid recipients");
 	} else if (s->txn.failed) {
 		/* an earlier chunk of this message was refused */
 		discard_chunk(s, s->txn.fail_code, s->txn.fail_enh,

@@ -164,6 +164,11 @@ void smtp_auth_free(struct smtp_session *s);
 
 /* smtp_submit.c: RFC 6409 policy for authenticated sessions */
 /* MAIL FROM must be the user's own address: 0, or -1 after a 550 */
+/* Whether p is an address of the logged-in user: the user name at the
+ * mail domain or at our host name (RFC 6409 6.1). False if nobody has
+ * logged in. */
+bool smtp_submit_own_address(const struct smtp_session *s,
+			     const struct smtp_path *p);
 int smtp_submit_check_sender(struct smtp_session *s,
 			     const struct smtp_path *from);
 /* At DATA: start scanning the message for Date and Message-ID. */

@@ -153,6 +153,9 @@ struct smtp_envelope {
 	const char *peer;
 	const char *tls;  /* "" without TLS */
 	const char *auth; /* the authenticated user, "" if none (RFC 4954) */
+	/* RFC 4954 5: the submitter to name in AUTH= when relaying on:
+	 * "" for <> (unknown), NULL when there is none to pass */
+	char *auth_from;
 };
 
 struct smtp_session;

@@ -23,15 +23,22 @@
 
 #include "log.h"
 
+bool smtp_submit_own_address(const struct smtp_session *s,
+			     const struct smtp_path *p)
+{
+	bool ours = !p->domain_is_literal &&
+		    (strcasecmp(p->domain, s->st.domain) == 0 ||
+		     strcasecmp(p->domain, s->st.hostname) == 0);
+	return s->auth_user[0] != '\0' && ours &&
+	       strcmp(p->local_unquoted, s->auth_user) == 0;
+}
+
 int smtp_submit_check_sender(struct smtp_session *s,
 			     const struct smtp_path *from)
 {
 	if (!s->st.sender_check || s->auth_user[0] == '\0' || from->null_path)
 		return 0;
-	bool ours = !from->domain_is_literal &&
-		    (strcasecmp(from->domain, s->st.domain) == 0 ||
-		     strcasecmp(from->domain, s->st.hostname) == 0);
-	if (ours && strcmp(from->local_unquoted, s->auth_user) == 0)
+	if (smtp_submit_own_address(s, from))
 		return 0;
 	log_info(s->id, "smtp.sender_refused user=%s from=<%s@%s>",
 		 s->auth_user, from->local, from->domain);

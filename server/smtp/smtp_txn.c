@@ -59,6 +59,7 @@ void smtp_transaction_reset(struct smtp_session *s)
 	free(t->env.rcpt);
 	free(t->env.mail_from);
 	free(t->env.envid);
+	free(t->env.auth_from);
 	rcpt_free(&t->pending);
 	memset(&t->env, 0, sizeof(t->env));
 	t->rcpt_cap = 0;
@@ -184,6 +185,33 @@ static char *path_string(const struct smtp_path *p)
 	return out;
 }
 
+/*
+ * RFC 4954 5: the AUTH= value is kept only when this session may vouch
+ * for it: the client has logged in and names itself (or <>). Otherwise
+ * it becomes <>, the unknown submitter. A logged-in client that gave no
+ * AUTH= is taken as the original submitter, under its login (which the
+ * RFC allows an MSA to do).
+ */
+static int set_auth_from(struct smtp_session *s, const struct mail_args *m)
+{
+	struct smtp_envelope *env = &s->txn.env;
+	bool trusted = m->have_auth && (m->auth.null_path ||
+					smtp_submit_own_address(s, &m->auth));
+	if (!m->have_auth && s->auth_user[0] == '\0')
+		return 0; /* nothing to pass on */
+	if (trusted)
+		env->auth_from =
+			m->auth.null_path ? strdup("") : path_string(&m->auth);
+	else if (m->have_auth)
+		env->auth_from = strdup("");
+	else if (strchr(s->auth_user, '@') != NULL)
+		env->auth_from = strdup(s->auth_user);
+	else if (asprintf(&env->auth_from, "%s@%s", s->auth_user,
+			  s->st.domain) < 0)
+		env->auth_from = NULL;
+	return env->auth_from != NULL ? 0 : -1;
+}
+
 void smtp_act_mail(struct smtp_session *s, const char *args, size_t len)
 {
 	struct mail_args m;
@@ -212,15 +240,16 @@ void smtp_act_mail(struct smtp_session *s, const char *args, size_t len)
 		smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
 		return;
 	}
+	if (set_auth_from(s, &m) != 0) {
+		smtp_transaction_reset(s);
+		smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
+		return;
+	}
 	s->state = SMTP_ST_MAIL;
-	/* RFC 4954 5: AUTH= is only logged; the value is not trusted (and
-	 * there is no relaying onward to pass it to yet) */
-	char auth[SMTP_PATH_LOCAL_CAP + SMTP_PATH_DOMAIN_CAP + 16] = "";
-	if (m.have_auth)
-		snprintf(auth, sizeof(auth), " auth=<%s%s%s>", m.auth.local,
-			 m.auth.null_path ? "" : "@", m.auth.domain);
-	log_info(s->id, "smtp.mail from=<%s> size=%llu%s", env->mail_from,
-		 env->size, auth);
+	log_info(s->id, "smtp.mail from=<%s> size=%llu%s%s%s", env->mail_from,
+		 env->size, env->auth_from != NULL ? " auth=<" : "",
+		 env->auth_from != NULL ? env->auth_from : "",
+		 env->auth_from != NULL ? ">" : "");
 	smtp_reply(s, 250, "2.1.0", 0, "Sender OK");
 }
 

@@ -385,6 +385,63 @@ static void scram_session(struct sim *h, const char *pass, bool ok,
 	smtp_session_free(&s);
 }
 
+/* After MAIL with args: the envelope's AUTH= submitter, or "(none)". */
+static char *auth_from_after(const struct smtp_settings *st, struct sim *h,
+			     bool logged_in, const char *mail)
+{
+	struct smtp_session *s = sim_open(st);
+	char in[512];
+	snprintf(in, sizeof(in), EHLO_IN "%s%s\r\n",
+		 logged_in ? "AUTH PLAIN " PLAIN_ALICE "\r\n" : "", mail);
+	sim_feed(s, h, in);
+	free(sim_output(s));
+	const char *a = smtp_session_envelope(s)->auth_from;
+	char *got = strdup(a != NULL ? a : "(none)");
+	smtp_session_free(&s);
+	return got;
+}
+
+#define ck_auth_from(st, h, login, mail, want)                             \
+	do {                                                               \
+		char *g_ = auth_from_after(st, h, login, mail);            \
+		ck_assert_msg(strcmp(g_, want) == 0, "%s: got '%s'", mail, \
+			      g_);                                         \
+		free(g_);                                                  \
+	} while (0)
+
+/* RFC 4954 5: AUTH= on MAIL is kept only when the session vouches */
+START_TEST(mail_auth_parameter)
+{
+	struct sim h;
+	sim_init(&h);
+	struct smtp_settings st = sim_settings();
+	/* not logged in (port 25 style): whatever is claimed becomes <> */
+	st.mode = SMTP_MODE_MX;
+	ck_auth_from(&st, &h, false, "MAIL FROM:<x@y.example> AUTH=x@y.example",
+		     "");
+	ck_auth_from(&st, &h, false, "MAIL FROM:<x@y.example>", "(none)");
+	/* logged in: its own address or <> is kept, anyone else's not */
+	st.mode = SMTP_MODE_SUBMISSION;
+	ck_auth_from(&st, &h, true,
+		     "MAIL FROM:<alice@example.test> AUTH=alice@example.test",
+		     "alice@example.test");
+	ck_auth_from(&st, &h, true, "MAIL FROM:<alice@example.test> AUTH=<>",
+		     "");
+	ck_auth_from(&st, &h, true,
+		     "MAIL FROM:<alice@example.test> AUTH=bob@example.test",
+		     "");
+	/* logged in, no AUTH=: the login is the submitter */
+	ck_auth_from(&st, &h, true, "MAIL FROM:<alice@example.test>",
+		     "alice@example.test");
+	/* malformed xtext is a syntax error (RFC 3461 4) */
+	ck_sim(&st, &h,
+	       EHLO_IN "AUTH PLAIN " PLAIN_ALICE
+		       "\r\nMAIL FROM:<alice@example.test> AUTH=a+4@b\r\n",
+	       EHLO_OUT AUTH_OK "501 5.5.4 Invalid AUTH value\r\n");
+	sim_free(&h);
+}
+END_TEST
+
 START_TEST(scram_sha_256)
 {
 	struct sim h;
@@ -498,6 +555,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, starttls_forgets_auth);
 	tcase_add_test(tc, line_limits);
 	tcase_add_test(tc, failures_count_as_errors);
+	tcase_add_test(tc, mail_auth_parameter);
 	tcase_add_test(tc, scram_sha_256);
 	tcase_add_test(tc, long_challenge);
 	tcase_add_test(tc, split_at_every_size);

@@ -210,6 +210,26 @@ START_TEST(data_without_rcpt_503)
 }
 END_TEST
 
+START_TEST(bdat_without_rcpt_503)
+{
+	struct sim h;
+	char *out = run("LHLO c.example\r\nMAIL FROM:<>\r\n"
+			"RCPT TO:<nobody@example.test>\r\n"
+			"BDAT 5 LAST\r\nhello"
+			"RSET\r\n",
+			1000, &h);
+	const char *p = strstr(out, "250 DSN\r\n");
+	ck_assert_ptr_nonnull(p);
+	/* the chunk is read and dropped: "hello" never runs as a command */
+	ck_assert_str_eq(p + 9, "250 2.1.0 Sender OK\r\n"
+				"550 5.1.1 User unknown\r\n"
+				"503 5.5.1 No valid recipients\r\n"
+				"250 2.0.0 OK\r\n");
+	ck_assert_uint_eq(h.n_delivered, 0);
+	free(out);
+}
+END_TEST
+
 START_TEST(failed_message_fails_each_rcpt)
 {
 	char in[4096];
@@ -262,6 +282,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, helo_ehlo_refused);
 	tcase_add_test(tc, bdat_last_one_reply_per_rcpt);
 	tcase_add_test(tc, data_without_rcpt_503);
+	tcase_add_test(tc, bdat_without_rcpt_503);
 	tcase_add_test(tc, failed_message_fails_each_rcpt);
 	tcase_add_test(tc, lhlo_not_in_smtp);
 	suite_add_tcase(s, tc);
