@@ -134,10 +134,10 @@ static int load_lists(struct sload *ld, const struct ytree_node *root,
 }
 
 /* Keys the embedded quilld target writes into quilld.yaml itself
- * (target_quilld_config.c): a fragment may not set them again. */
-static const char *const quilld_own_keys[] = {"state_dir", "hostname", "domain",
-					      "log",	   "limits",   "auth",
-					      "listeners", NULL};
+ * (target_quilld_config.c): a fragment may not set them again. (Its
+ * "auth" and "limits" sections give way to a fragment's own.) */
+static const char *const quilld_own_keys[] = {
+	"state_dir", "hostname", "domain", "log", "listeners", NULL};
 
 /* quilld_config: YAML text appended to the embedded quilld's config. A
  * line that starts (column 1) with one of the target's own keys is an
@@ -167,8 +167,7 @@ static int load_quilld_config(struct sload *ld, const struct ytree_node *n,
 					"'quilld_config' line %u sets '%s', "
 					"which the quilld target writes itself "
 					"(expected keys other than state_dir, "
-					"hostname, domain, log, limits, auth, "
-					"listeners)",
+					"hostname, domain, log, listeners)",
 					line, quilld_own_keys[k]);
 		}
 		p += len;

@@ -5,7 +5,8 @@
  * listeners on the free loopback ports set_services chose, AUTH on the
  * smtp service and a low limits.max_per_ip; then the YAML of
  * $QUILL_HARNESS_QUILLD_CONFIG, then a scenario's quilld_config, if any
- * (docs/scenarios.md). target_quilld_configure() rewrites it with or
+ * (docs/scenarios.md), whose own limits or auth section replaces the
+ * target's. target_quilld_configure() rewrites it with or
  * without a scenario's fragment and restarts quilld on the same ports.
  */
 #include "target_internal.h"
@@ -68,6 +69,19 @@ static void write_listeners(const struct target *t, FILE *f)
 	}
 }
 
+/* Whether fragment sets the top-level key (a line "key:" at column 1). */
+static bool sets_key(const char *fragment, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = fragment; p != NULL && *p != '\0';) {
+		if (strncmp(p, key, kl) == 0 && (p[kl] == ':' || p[kl] == ' '))
+			return true;
+		p = strchr(p, '\n');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	return false;
+}
+
 int target_quilld_write_config(const struct target *t, const char *fragment,
 			       char *err, size_t errlen)
 {
@@ -81,9 +95,14 @@ int target_quilld_write_config(const struct target *t, const char *fragment,
 	}
 	fprintf(f,
 		"state_dir: \"%s/var\"\nhostname: mx.example.test\n"
-		"domain: example.test\nlog:\n  level: info\n"
-		"limits:\n  max_per_ip: %u\nauth:\n  smtp_listeners: true\n",
-		t->tmpdir, TARGET_QUILLD_MAX_PER_IP);
+		"domain: example.test\nlog:\n  level: info\n",
+		t->tmpdir);
+	/* a fragment's own limits or auth section replaces the target's */
+	if (!sets_key(fragment, "limits"))
+		fprintf(f, "limits:\n  max_per_ip: %u\n",
+			TARGET_QUILLD_MAX_PER_IP);
+	if (!sets_key(fragment, "auth"))
+		fprintf(f, "auth:\n  smtp_listeners: true\n");
 	write_listeners(t, f);
 	if (append_extra(f, err, errlen) != 0) {
 		fclose(f);

@@ -439,14 +439,14 @@ START_TEST(quilld_config_loads_and_is_checked)
 		     "  smtp: { data_timeout: 1 }\n  listeners: []\n",
 		     "t.yaml:4:16: 'quilld_config' line 2 sets 'listeners', "
 		     "which the quilld target writes itself (expected keys "
-		     "other than state_dir, hostname, domain, log, limits, "
-		     "auth, listeners)");
+		     "other than state_dir, hostname, domain, log, "
+		     "listeners)");
 	assert_error("id: a\nsummary: s\nrfc: [RFC1-1]\n"
 		     "quilld_config: \"state_dir: /x\"\n",
 		     "t.yaml:4:16: 'quilld_config' line 1 sets 'state_dir', "
 		     "which the quilld target writes itself (expected keys "
-		     "other than state_dir, hostname, domain, log, limits, "
-		     "auth, listeners)");
+		     "other than state_dir, hostname, domain, log, "
+		     "listeners)");
 	/* nested keys of the same name are not the target's */
 	s = load("id: t.x\nsummary: s\nrfc: [RFC1-1]\nquilld_config: |\n"
 		 "  smtp:\n    auth: x\nsteps: [ {close: {}} ]\n",
