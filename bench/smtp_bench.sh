@@ -24,9 +24,10 @@
 # (scripts/peers/postfix.sh, delivery "hold") puts every message on its
 # hold queue, which nothing delivers from. The time is smtp-source's, from
 # the first connection to the last 250. Each 250 means, for quilld: the
-# spool file fsync'd, renamed into queue/new and queue/new fsync'd (group
-# commit); for Postfix: cleanup(8) fsync'd the queue file (Postfix never
-# fsyncs a queue directory). After each run the queue is counted: a run
+# spool file and its rename into queue/new durable (group commit: with
+# queue.sync syncfs, the default, one syncfs after the renames; with fsync,
+# the file fsync'd, renamed, queue/new fsync'd); for Postfix: cleanup(8)
+# fsync'd the queue file (Postfix never fsyncs a queue directory). After each run the queue is counted: a run
 # whose queue does not hold every message counts as failed.
 #
 # With -D both also deliver, to alice's Maildir: quilld's queue runner
@@ -256,12 +257,12 @@ if [ "$deliver" = 1 ]; then
 	echo "queue file before the 250, virtual(8) fsyncs the Maildir file (no"
 	echo "directory fsync anywhere)."
 else
-	echo "Durable before each 250: quilld makes the spool file durable, renames"
-	echo "it into queue/new and fsyncs queue/new, by group commit"
-	echo "(queue.group_commit_ms: ${group_ms:-default}; queue.sync:"
-	echo "${sync:-default}: syncfs = one syncfs per batch of two or more, then a"
-	echo "per-file write-error check; fsync = an fsync per file); Postfix"
-	echo "(cleanup) fsyncs each queue file and never a queue directory. Nothing"
+	echo "Durable before each 250: quilld makes the spool file and its rename"
+	echo "into queue/new durable by group commit (queue.group_commit_ms:"
+	echo "${group_ms:-default}; queue.sync: ${sync:-default}: syncfs = the files"
+	echo "sealed and renamed, then one syncfs per batch and a per-file"
+	echo "write-error check; fsync = an fsync per file, then one of queue/new);"
+	echo "Postfix (cleanup) fsyncs each queue file and never a queue directory. Nothing"
 	echo "is delivered during the run: Postfix's messages go to its hold queue,"
 	echo "quilld runs with queue.hold."
 fi

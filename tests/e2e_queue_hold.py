@@ -5,7 +5,8 @@ With `queue: { hold: true }` quilld still answers 250 only once the
 message is committed to queue/new, but its queue runner delivers nothing
 (bench/smtp_bench.sh uses this to compare queuing alone with Postfix's
 hold queue). Started again without hold, quilld finds the message at
-start-up and delivers it to the INBOX. Also: the AUTH= submitter
+start-up and delivers it to the INBOX; a spool file that fails its seal
+is set aside instead. Also: the AUTH= submitter
 (RFC 4954 5) each kind of session leaves in the spool file. Python
 standard library only.
 """
@@ -63,6 +64,59 @@ def test_hold_keeps_then_delivers_after_restart():
         q.stop()
 
 
+def restart_without_hold(q):
+    q.signal(signal.SIGTERM)
+    q.proc.wait(timeout=20)
+    q.proc.stdout.close()
+    q.log.close()
+    with open(q.config) as f:
+        text = f.read().replace("queue:\n  hold: true\n", "")
+    with open(q.config, "w") as f:
+        f.write(text)
+    q.start()
+
+
+def test_torn_spool_file_set_aside():
+    """A spool file in new/ whose bytes do not match its seal (what a
+    machine crash before the commit's flush can leave: spool_seal.h) is
+    moved to queue/torn/, never delivered; the good one beside it is."""
+    q = Quilld(extra_yaml="queue:\n  hold: true\n", listeners=SMTP_ONLY)
+    try:
+        with smtplib.SMTP("127.0.0.1", q.ports["smtp"], timeout=10) as s:
+            s.sendmail("a@client.test", ["alice@example.test"], BODY)
+            s.sendmail("a@client.test", ["alice@example.test"],
+                       BODY.replace(b"held", b"torn"))
+        queued = sorted(glob.glob(os.path.join(q.state, "queue", "new",
+                                               "*")))
+        assert len(queued) == 2, queued
+        torn = None
+        for path in queued:
+            with open(path, "rb") as f:
+                data = f.read()
+            assert b"\nseal " in data.split(b"\n\n", 1)[0], data
+            if b"Subject: torn" in data:
+                torn = path
+                with open(path, "r+b") as f:  # only a prefix reached disk
+                    f.truncate(len(data) - 10)
+        assert torn is not None
+        restart_without_hold(q)
+        deadline = time.time() + 30
+        while len(inbox(q)) < 1 and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        found = inbox(q)
+        assert len(found) == 1, (found, q.read_log()[-2000:])
+        with open(found[0], "rb") as f:
+            assert f.read().endswith(BODY)
+        moved = os.path.join(q.state, "queue", "torn",
+                             os.path.basename(torn))
+        assert os.path.exists(moved), q.read_log()[-2000:]
+        assert not os.path.exists(torn)
+        assert "queue.torn" in q.read_log(), q.read_log()[-2000:]
+    finally:
+        q.stop()
+
+
 def spool_lines(q):
     files = glob.glob(os.path.join(q.state, "queue", "new", "*"))
     assert len(files) == 1, files
@@ -109,4 +163,5 @@ def test_auth_from_kept_in_spool():
 
 if __name__ == "__main__":
     run_cases([test_hold_keeps_then_delivers_after_restart,
+               test_torn_spool_file_set_aside,
                test_auth_from_kept_in_spool])

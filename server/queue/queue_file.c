@@ -98,6 +98,10 @@ static int envelope_line(struct queue_msg *m, const char *line, size_t len,
 		free(m->from);
 		if ((m->from = path_value(v, vlen)) == NULL)
 			return -1;
+	} else if (klen == 4 && memcmp(line, "seal", 4) == 0) {
+		if (spool_seal_parse(v, vlen, &m->seal, &m->seal_zero) != 0)
+			return -1;
+		m->sealed = true;
 	} else if (klen == 4 && memcmp(line, "rcpt", 4) == 0) {
 		char *a = path_value(v, vlen);
 		if (a == NULL || add_rcpt(m, a, cap) != 0) {
@@ -261,6 +265,31 @@ static int read_state(const char *path, struct queue_msg *m, char *err,
 	return 0;
 }
 
+/* A committed file's message matches its seal (spool_seal.h). */
+static int check_seal(const char *path, const struct queue_msg *m, char *err,
+		      size_t errlen)
+{
+	char why[128];
+	if (!m->sealed)
+		return 0; /* written before seals: flushed before its rename */
+	if (m->seal_zero) {
+		bad(err, errlen, path, "torn: never sealed");
+		return QUEUE_TORN;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, "cannot open", path);
+	int rc = spool_seal_check(fd, m->offset, &m->seal, why, sizeof(why));
+	close(fd);
+	if (rc < 0)
+		return fail(err, errlen, "cannot read", path);
+	if (rc > 0) {
+		snprintf(err, errlen, "%s: torn: %s", path, why);
+		return QUEUE_TORN;
+	}
+	return 0;
+}
+
 int queue_msg_read(const char *queue_dir, const char *id, struct queue_msg *m,
 		   char *err, size_t errlen)
 {
@@ -268,6 +297,11 @@ int queue_msg_read(const char *queue_dir, const char *id, struct queue_msg *m,
 	snprintf(path, sizeof(path), "%s/new/%s", queue_dir, id);
 	if (queue_envelope_read(path, m, err, errlen) != 0)
 		return -1;
+	int torn = check_seal(path, m, err, errlen);
+	if (torn != 0) {
+		queue_msg_free(m);
+		return torn;
+	}
 	snprintf(path, sizeof(path), "%s/state/%s", queue_dir, id);
 	if (read_state(path, m, err, errlen) != 0) {
 		queue_msg_free(m);
@@ -404,11 +438,32 @@ int queue_msg_remove(const char *queue_dir, const char *id, char *err,
 	snprintf(path, sizeof(path), "%s/%s", dir, id);
 	if (unlink(path) != 0 && errno != ENOENT)
 		return fail(err, errlen, "cannot remove", path);
-	if (fsync_dir(dir) != 0)
-		return fail(err, errlen, "cannot fsync", dir);
+	/* no fsync of new/: see queue_file.h */
 	snprintf(path, sizeof(path), "%s/state/%s", queue_dir, id);
 	if (unlink(path) != 0 && errno != ENOENT)
 		return fail(err, errlen, "cannot remove", path);
+	return 0;
+}
+
+int queue_msg_set_aside(const char *queue_dir, const char *id, char *err,
+			size_t errlen)
+{
+	char dir[QUEUE_PATH_MAX], from[QUEUE_PATH_MAX + SPOOL_ID_MAX + 8],
+		to[QUEUE_PATH_MAX + SPOOL_ID_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/torn", queue_dir);
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return fail(err, errlen, "cannot create", dir);
+	snprintf(from, sizeof(from), "%s/new/%s", queue_dir, id);
+	snprintf(to, sizeof(to), "%s/%s", dir, id);
+	if (rename(from, to) != 0)
+		return fail(err, errlen, "cannot move", from);
+	snprintf(from, sizeof(from), "%s/state/%s", queue_dir, id);
+	snprintf(to, sizeof(to), "%s/%s.state", dir, id);
+	if (rename(from, to) != 0 && errno != ENOENT)
+		return fail(err, errlen, "cannot move", from);
+	snprintf(from, sizeof(from), "%s/new", queue_dir);
+	if (fsync_dir(dir) != 0 || fsync_dir(from) != 0)
+		return fail(err, errlen, "cannot fsync", dir);
 	return 0;
 }
 

@@ -6,6 +6,8 @@
  *   <queue>/new/<id>     the spool file (envelope, empty line, message)
  *   <queue>/state/<id>   what happened to each recipient so far: one
  *                        record per line, appended
+ *   <queue>/torn/<id>    a spool file that failed its seal (spool_seal.h),
+ *                        set aside with its state as <id>.state
  *   <queue>/boot-id      the kernel boot during which every record
  *                        written so far is known to be there (below)
  *
@@ -34,6 +36,7 @@
 #include <time.h>
 
 #include "spool.h"
+#include "spool_seal.h"
 
 enum queue_rcpt_state {
 	QUEUE_RCPT_PENDING,  /* nothing recorded */
@@ -62,6 +65,9 @@ struct queue_msg {
 	char *envelope;	 /* the envelope lines as spooled */
 	uint64_t offset; /* the message's first byte in the file */
 	uint64_t size;	 /* message bytes */
+	bool sealed;	 /* a seal line (spool_seal.h), maybe still zero */
+	struct spool_seal seal;
+	bool seal_zero; /* the placeholder: the seal was never written */
 	struct queue_rcpt *rcpt;
 	size_t n_rcpt;
 };
@@ -69,10 +75,18 @@ struct queue_msg {
 /* The envelope of the spool file at path (no state). 0, or -1 with err. */
 int queue_envelope_read(const char *path, struct queue_msg *m, char *err,
 			size_t errlen);
-/* new/<id> and state/<id> of queue_dir. 0, or -1 with err. */
+/* new/<id> and state/<id> of queue_dir, the message checked against its
+ * seal. 0; QUEUE_TORN if the seal says the file is not what was
+ * committed (spool_seal.h: never acknowledged); or -1; err says why. */
+#define QUEUE_TORN (-2)
 int queue_msg_read(const char *queue_dir, const char *id, struct queue_msg *m,
 		   char *err, size_t errlen);
 void queue_msg_free(struct queue_msg *m);
+
+/* Move new/<id> (and its state) to torn/, where a person can look at
+ * it: the file failed its seal. 0, or -1 with err. */
+int queue_msg_set_aside(const char *queue_dir, const char *id, char *err,
+			size_t errlen);
 
 /* Append records (whole lines) to state/<id>; with sync make them
  * durable: the file fsync'd, and state/ too when the file is new. */
@@ -86,8 +100,11 @@ size_t queue_state_record(char *out, size_t n, enum queue_rcpt_state st,
 			  size_t i, time_t when, time_t next, int code,
 			  const char *enhanced, const char *text);
 
-/* The message is done with: new/<id> removed and new/ fsync'd, then the
- * state file. */
+/* The message is done with: new/<id> removed, then the state file.
+ * Neither removal is fsync'd: one undone by a crash of the machine only
+ * brings the message back after a reboot, when every recipient not
+ * recorded done is looked for in its mailbox before anything is
+ * delivered (boot-id above), so it is found delivered, not sent again. */
 int queue_msg_remove(const char *queue_dir, const char *id, char *err,
 		     size_t errlen);
 /* State files whose message is gone (a crash between the two unlinks of

@@ -70,8 +70,21 @@ static void classify(struct queue_job *j, struct queue_target *t)
 void queue_job_load(struct queue_job *j)
 {
 	char path[sizeof(j->queue_dir) + SPOOL_ID_MAX + 8];
-	if (queue_msg_read(j->queue_dir, j->id, &j->msg, j->err,
-			   sizeof(j->err)) != 0) {
+	int rc = queue_msg_read(j->queue_dir, j->id, &j->msg, j->err,
+				sizeof(j->err));
+	if (rc == QUEUE_TORN) {
+		size_t used = strlen(j->err);
+		char why[256];
+		j->load = queue_msg_set_aside(j->queue_dir, j->id, why,
+					      sizeof(why)) == 0
+				  ? QJ_TORN
+				  : QJ_BAD;
+		if (j->load == QJ_BAD)
+			snprintf(j->err + used, sizeof(j->err) - used, "; %s",
+				 why);
+		return;
+	}
+	if (rc != 0) {
 		snprintf(path, sizeof(path), "%s/new/%s", j->queue_dir, j->id);
 		j->load = access(path, F_OK) != 0 && errno == ENOENT ? QJ_GONE
 								     : QJ_BAD;

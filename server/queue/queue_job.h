@@ -62,7 +62,8 @@ struct queue_job_hooks {
 	void *arg;
 };
 
-enum queue_job_load { QJ_LOADED, QJ_GONE, QJ_BAD };
+/* QJ_TORN: the spool file failed its seal and was moved to torn/ */
+enum queue_job_load { QJ_LOADED, QJ_GONE, QJ_BAD, QJ_TORN };
 
 struct queue_job {
 	/* in */

@@ -420,6 +420,11 @@ static void load_done(void *arg)
 		job_finished(rj, true);
 		return;
 	}
+	if (j->load == QJ_TORN) { /* spool_seal.h: never acknowledged */
+		log_error(j->id, "queue.torn %s; moved to torn/", j->err);
+		job_finished(rj, true);
+		return;
+	}
 	if (j->load == QJ_BAD) { /* nothing can be delivered from it */
 		log_error(j->id, "queue.unreadable %s", j->err);
 		checked(r, rj->e);

@@ -1,7 +1,7 @@
 /*
  * spool.c - writing spool files durably (see spool.h).
  *
- * The order is what makes "250 means on disk" true: write, fsync the
+ * The order is what makes "250 means on disk" true: write, seal, fsync the
  * file, close and check the close, rename tmp/<id> to new/<id>, fsync the
  * new/ directory. Only then is the message acknowledged. A crash before
  * the rename leaves a tmp/ file nobody was told about; after it, the
@@ -107,9 +107,10 @@ static int write_rcpt(struct buf *b, const struct smtp_rcpt *r)
 			  r->orcpt != NULL ? r->orcpt : "");
 }
 
-static int write_envelope(int fd, const struct smtp_envelope *env,
+static int write_envelope(struct spool_msg *m, const struct smtp_envelope *env,
 			  const char *id, time_t now)
 {
+	int fd = m->fd;
 	struct buf b;
 	buf_init(&b, 1 << 20);
 	int rc = buf_printf(&b,
@@ -131,8 +132,10 @@ static int write_envelope(int fd, const struct smtp_envelope *env,
 		rc = buf_printf(&b, "auth-from <%s>\n", env->auth_from);
 	for (size_t i = 0; rc == 0 && i < env->n_rcpt; i++)
 		rc = write_rcpt(&b, &env->rcpt[i]);
+	/* the seal: zeros now, filled in at commit in the same width */
+	m->seal_at = buf_len(&b) + strlen(SPOOL_SEAL_KEY);
 	if (rc == 0)
-		rc = buf_append(&b, "\n", 1);
+		rc = buf_printf(&b, SPOOL_SEAL_KEY "%016d %016d\n\n", 0, 0);
 	if (rc == 0)
 		rc = write_all(fd, buf_data(&b), buf_len(&b));
 	buf_free(&b);
@@ -158,7 +161,8 @@ struct spool_msg *spool_begin(const char *queue_dir,
 		free(m);
 		return NULL;
 	}
-	if (write_envelope(m->fd, env, id_r, now) != 0) {
+	spool_seal_init(&m->seal);
+	if (write_envelope(m, env, id_r, now) != 0) {
 		fail(err, errlen, "cannot write", m->tmp);
 		spool_abort(&m);
 		return NULL;
@@ -171,7 +175,20 @@ int spool_write(struct spool_msg *m, const void *data, size_t len, char *err,
 {
 	if (write_all(m->fd, data, len) != 0)
 		return fail(err, errlen, "cannot write", m->tmp);
+	spool_seal_add(&m->seal, data, len);
 	return 0;
+}
+
+int spool_seal_write(struct spool_msg *m)
+{
+	char v[SPOOL_SEAL_VALUE_LEN + 1];
+	spool_seal_format(&m->seal, v);
+	ssize_t w = pwrite(m->fd, v, SPOOL_SEAL_VALUE_LEN, (off_t)m->seal_at);
+	if (w == SPOOL_SEAL_VALUE_LEN)
+		return 0;
+	if (w >= 0)
+		errno = EIO;
+	return -1;
 }
 
 int spool_fsync_dir(const char *dir)
@@ -191,7 +208,10 @@ int spool_commit(struct spool_msg **mp, char *err, size_t errlen)
 	struct spool_msg *m = *mp;
 	int rc = -1;
 	*mp = NULL;
-	if (fsync(m->fd) != 0) {
+	if (spool_seal_write(m) != 0) {
+		fail(err, errlen, "cannot write", m->tmp);
+		close(m->fd);
+	} else if (fsync(m->fd) != 0) {
 		fail(err, errlen, "cannot fsync", m->tmp);
 		close(m->fd);
 	} else if (close(m->fd) != 0) {

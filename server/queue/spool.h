@@ -4,7 +4,9 @@
  *
  *   <queue>/tmp/<id>   being written (a crash leaves it; it was never
  *                      acknowledged, so it is removed at start-up)
- *   <queue>/new/<id>   committed: fsync'd, renamed, directory fsync'd
+ *   <queue>/new/<id>   committed: sealed, renamed, made durable (see
+ *                      spool_group.h; spool_seal.h for a file a crash
+ *                      left there before it was durable)
  *
  * The file is a header of "key value" lines (spool format 1), an empty
  * line, then the message exactly as it will be delivered (the Received
@@ -35,7 +37,8 @@ struct spool_msg *spool_begin(const char *queue_dir,
 			      char *id_r, char *err, size_t errlen);
 int spool_write(struct spool_msg *m, const void *data, size_t len, char *err,
 		size_t errlen);
-/* fsync the file, close it (checked), rename it into new/, fsync new/.
+/* Seal the file, fsync it, close it (checked), rename it into new/,
+ * fsync new/ (the order that needs no seal; spool_group.c is faster).
  * Blocking: run it on the pool. Returns 0 or -1; either way m is freed
  * (on failure the tmp file is removed). */
 int spool_commit(struct spool_msg **m, char *err, size_t errlen);

@@ -4,21 +4,22 @@
  * The loop thread owns the committer: the list of commits waiting, the
  * timer, and whether a batch is out. A batch, once handed to the pool,
  * belongs to the worker until its done() runs back on the loop; so no
- * lock is needed. Per message the order of spool_commit() is kept:
- * data durable, close, rename, and only after new/ is fsync'd is anyone
- * told.
+ * lock is needed. Whatever the mode, nobody is told before the data
+ * and the rename of the message are durable.
  *
- * Making the data durable: write-back of every file of the batch is
- * started first (sync_file_range), so one journal commit can carry all
- * their blocks. Then, with SPOOL_SYNC_FSYNC, each file is fsync'd; on
- * ext4 every fsync issues a cache flush to the device even when its data
- * is already on disk, so N files cost N flushes. With SPOOL_SYNC_SYNCFS
- * (a batch of two or more) one syncfs() writes and flushes the whole file
- * system, the batch included; each file is then waited on with
+ * Making a batch durable (batch_work() below has the steps): every file
+ * is sealed first (spool_seal.h). With SPOOL_SYNC_FSYNC each file is
+ * fsync'd before its rename and new/ after them; on ext4 every fsync
+ * issues a cache flush to the device, so N files cost N + 1 flushes.
+ * With SPOOL_SYNC_SYNCFS the files are renamed with their data still in
+ * the page cache (write-back started) and one syncfs() then writes and
+ * flushes the whole file system, data and renames together: one flush
+ * per batch, even a batch of one. Each file is then waited on with
  * sync_file_range(WAIT_AFTER), which reports a write-back error of that
  * very file since it was opened (the per-file error cursor fsync uses,
  * Linux >= 4.15) without another flush, so an I/O error still fails only
- * the message it hit. If syncfs fails, every file is fsync'd instead.
+ * the message it hit. If syncfs fails, every file and new/ are fsync'd
+ * instead.
  */
 #include "spool_group.h"
 
@@ -114,40 +115,23 @@ static void fail(struct commit *c, const char *what, const char *path, int err)
 		 strerror(err));
 }
 
-/* Worker: make each file durable and close it (the fd is closed either
- * way); a file that could not be made durable fails its message. */
-static void sync_files(struct batch *b)
+/* Worker: seal each file (spool_seal.h); one that cannot be sealed
+ * fails, and its fd is closed. */
+static void seal_files(struct batch *b)
 {
-	struct commit *c;
-	if (b->list.n > 1) {
-		for (c = b->list.head; c != NULL; c = c->next)
-			(void)sync_file_range(c->m->fd, 0, 0,
-					      SYNC_FILE_RANGE_WRITE);
-		b->synced_fs = b->sync == SPOOL_SYNC_SYNCFS &&
-			       b->io.syncfs(b->list.head->m->fd) == 0;
-	}
-	for (c = b->list.head; c != NULL; c = c->next) {
-		int fd = c->m->fd;
-		c->m->fd = -1;
-		if ((b->synced_fs ? b->io.wait_file(fd) : b->io.fsync(fd)) !=
-		    0) {
-			fail(c, b->synced_fs ? "cannot write" : "cannot fsync",
-			     c->m->tmp, errno);
-			b->io.close(fd);
-		} else if (b->io.close(fd) != 0) {
-			fail(c, "cannot close", c->m->tmp, errno);
+	for (struct commit *c = b->list.head; c != NULL; c = c->next)
+		if (spool_seal_write(c->m) != 0) {
+			fail(c, "cannot write", c->m->tmp, errno);
+			b->io.close(c->m->fd);
+			c->m->fd = -1;
 		}
-	}
 }
 
-/* Worker: the whole batch, in spool_commit()'s order. */
-static void batch_work(void *arg)
+/* Worker: rename each file still good into new/; the count renamed. */
+static size_t rename_files(struct batch *b)
 {
-	struct batch *b = arg;
-	struct commit *c;
 	size_t renamed = 0;
-	sync_files(b);
-	for (c = b->list.head; c != NULL; c = c->next) {
+	for (struct commit *c = b->list.head; c != NULL; c = c->next) {
 		if (c->rc != 0)
 			continue;
 		if (b->io.rename(c->m->tmp, c->m->final) != 0) {
@@ -157,20 +141,99 @@ static void batch_work(void *arg)
 		c->renamed = true;
 		renamed++;
 	}
-	if (renamed > 0 && b->io.fsync_dir(b->g->newdir) != 0) {
-		/* renamed but maybe not durable: fail them all, and take
-		 * them back out of new/ so the client's retry is the only
-		 * copy unless we crash first (RFC 5321 6.1 allows that) */
-		int e = errno;
-		for (c = b->list.head; c != NULL; c = c->next)
-			if (c->renamed) {
-				fail(c, "cannot fsync", b->g->newdir, e);
-				(void)unlink(c->m->final);
-			}
+	return renamed;
+}
+
+/* Worker: judge and close each open file: with the file system synced,
+ * by its own write-back error; else by an fsync of it. */
+static void settle_files(struct batch *b)
+{
+	for (struct commit *c = b->list.head; c != NULL; c = c->next) {
+		int fd = c->m->fd;
+		if (fd < 0)
+			continue;
+		c->m->fd = -1;
+		if (c->rc != 0) {
+			b->io.close(fd);
+		} else if ((b->synced_fs ? b->io.wait_file(fd)
+					 : b->io.fsync(fd)) != 0) {
+			fail(c, b->synced_fs ? "cannot write" : "cannot fsync",
+			     c->m->tmp, errno);
+			b->io.close(fd);
+		} else if (b->io.close(fd) != 0) {
+			fail(c, "cannot close", c->m->tmp, errno);
+		}
 	}
-	for (c = b->list.head; c != NULL; c = c->next)
-		if (c->rc != 0 && !c->renamed)
+}
+
+/* A file of the batch still open (renamed ones are): syncfs takes any
+ * file of the file system. */
+static int any_fd(const struct batch *b)
+{
+	for (const struct commit *c = b->list.head; c != NULL; c = c->next)
+		if (c->m->fd >= 0)
+			return c->m->fd;
+	return -1;
+}
+
+/* Worker: fsync new/ once for the batch; if that fails, fail every
+ * message renamed (see below). */
+static void sync_newdir(struct batch *b)
+{
+	if (b->io.fsync_dir(b->g->newdir) == 0)
+		return;
+	int e = errno;
+	for (struct commit *c = b->list.head; c != NULL; c = c->next)
+		if (c->renamed && c->rc == 0)
+			fail(c, "cannot fsync", b->g->newdir, e);
+}
+
+/*
+ * Worker: the whole batch.
+ *
+ * fsync mode, the order of spool_commit(): each file sealed and fsync'd,
+ * closed, renamed, then new/ fsync'd: two flushes for one message.
+ *
+ * syncfs mode: each file sealed, its write-back started, renamed; then
+ * one syncfs() makes the data and the renames durable together: one
+ * flush for the batch, even a batch of one. Until it returns, new/ may
+ * hold a file the disk has only part of; its seal tells it apart after a
+ * crash, and it was never acknowledged. If syncfs fails, each file is
+ * fsync'd and new/ too, as in fsync mode.
+ *
+ * A message that fails after its rename is taken back out of new/, so
+ * the client's retry is the only copy unless we crash first (RFC 5321
+ * 6.1 allows that one).
+ */
+static void batch_work(void *arg)
+{
+	struct batch *b = arg;
+	struct commit *c;
+	seal_files(b);
+	if (b->sync == SPOOL_SYNC_SYNCFS) {
+		for (c = b->list.head; c != NULL; c = c->next)
+			if (c->rc == 0)
+				(void)sync_file_range(c->m->fd, 0, 0,
+						      SYNC_FILE_RANGE_WRITE);
+		size_t renamed = rename_files(b);
+		if (renamed > 0)
+			b->synced_fs = b->io.syncfs(any_fd(b)) == 0;
+		settle_files(b);
+		if (renamed > 0 && !b->synced_fs)
+			sync_newdir(b);
+	} else {
+		settle_files(b);
+		if (rename_files(b) > 0)
+			sync_newdir(b);
+	}
+	for (c = b->list.head; c != NULL; c = c->next) {
+		if (c->rc == 0)
+			continue;
+		if (c->renamed)
+			(void)unlink(c->m->final);
+		else
 			(void)unlink(c->m->tmp); /* never acknowledged */
+	}
 }
 
 /* Loop thread: tell each waiter, in order, and free the commits. */

@@ -4,19 +4,20 @@
  * directory, and their files are flushed together.
  *
  * The guarantee is spool_commit()'s (spool.h): a message's done() reports
- * success only after its file was fsync'd, closed, renamed into new/ and
- * new/ fsync'd, so the 250 that follows (RFC 5321 4.1.1.4, 6.1: the server
- * takes responsibility only once the message is safe) is never early.
+ * success only after its bytes and its rename into new/ are durable, so
+ * the 250 that follows (RFC 5321 4.1.1.4, 6.1: the server takes
+ * responsibility only once the message is safe) is never early.
  *
  * A batch is the commits that waited while the previous batch was being
  * synced, plus, when the committer was idle, those that arrive within
  * wait_ms of the first (config queue.group_commit_ms; 0 = start at once).
- * One batch is on the pool at a time. Per message: its data made durable
- * (spool_group_sync: an fsync per file, or one syncfs for the batch and a
- * per-file check for write errors), checked close, rename; then one fsync
- * of new/ for the batch. A step that fails for one message fails only
- * that message; a failed fsync of new/ fails every message renamed in the
- * batch. done() calls come on the loop thread, in commit order.
+ * One batch is on the pool at a time. Per message: its seal written
+ * (spool_seal.h), then, by spool_group_sync, either its fsync, checked
+ * close and rename and one fsync of new/ for the batch (fsync), or its
+ * rename and one syncfs() for the whole batch with a per-file check for
+ * write errors (syncfs). A step that fails for one message fails only
+ * that message; a failed fsync of new/ fails every message renamed in
+ * the batch. done() calls come on the loop thread, in commit order.
  */
 #ifndef QUILL_SERVER_SPOOL_GROUP_H
 #define QUILL_SERVER_SPOOL_GROUP_H
@@ -51,9 +52,9 @@ struct spool_group *spool_group_new(struct event_base *base, struct pool *pool,
 				    char *err, size_t errlen);
 /* How a batch's files are made durable (config queue.sync). */
 enum spool_group_sync {
-	SPOOL_SYNC_FSYNC,  /* fsync each file */
-	SPOOL_SYNC_SYNCFS, /* batches of 2 or more: one syncfs, then each
-			    * file checked for write errors */
+	SPOOL_SYNC_FSYNC,  /* fsync each file, then new/ */
+	SPOOL_SYNC_SYNCFS, /* rename, one syncfs, then each file checked
+			    * for write errors */
 };
 
 /* A new wait (reload); batches started from now on use it. */

@@ -2,8 +2,9 @@
  * test_queue_file.c - the queue's files (queue_file.h): a spool file's
  * envelope read back as spool.c wrote it, state records written and read
  * (texts with blanks and control characters, the last record winning, a
- * torn last line ignored), ids listed in order, and refusals of files
- * that are not spool files.
+ * torn last line ignored), ids listed in order, refusals of files that
+ * are not spool files, and seals: a file torn by a crash before its
+ * commit was durable is told apart and set aside.
  */
 #include <check.h>
 #include <ftw.h>
@@ -74,6 +75,85 @@ START_TEST(envelope_read_back)
 	ck_assert_uint_eq(m.size, 21);
 	ck_assert_ptr_nonnull(strstr(m.envelope, "helo c.example\n"));
 	queue_msg_free(&m);
+}
+END_TEST
+
+/* Replace the bytes at the first match of what in new/<id>. */
+static void patch(const char *id, const char *what, const char *with)
+{
+	char path[700], buf[8192];
+	snprintf(path, sizeof(path), "%s/new/%s", dir, id);
+	FILE *f = fopen(path, "r+b");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	char *p = strstr(buf, what);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(fseek(f, p - buf, SEEK_SET), 0);
+	ck_assert_uint_eq(fwrite(with, 1, strlen(with), f), strlen(with));
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void truncate_by(const char *id, off_t cut)
+{
+	char path[700];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/new/%s", dir, id);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(truncate(path, sb.st_size - cut), 0);
+}
+
+/* A file a crash left in new/ before it was durable (spool_seal.h):
+ * short, changed, or never sealed, it is QUEUE_TORN; set aside, it
+ * moves to torn/ with its state. A file without a seal line (written
+ * before seals) is read as it is. */
+START_TEST(seal_torn_files)
+{
+	char id[SPOOL_ID_MAX], err[256], path[700];
+	struct queue_msg m;
+	spool(1800000000, "Subject: x\r\n\r\n12345\r\n", id);
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)), 0);
+	ck_assert(m.sealed && !m.seal_zero);
+	ck_assert_uint_eq(m.seal.len, 21);
+	queue_msg_free(&m);
+	patch(id, "12345", "12346");
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)),
+			 QUEUE_TORN);
+	ck_assert_msg(strstr(err, "differ") != NULL, "%s", err);
+	patch(id, "12346", "12345");
+	truncate_by(id, 3);
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)),
+			 QUEUE_TORN);
+	ck_assert_msg(strstr(err, "18 message bytes, sealed 21") != NULL, "%s",
+		      err);
+
+	spool(1800000000, "Subject: y\r\n\r\nyy\r\n", id);
+	patch(id, "\nseal ", "\nseal 0000000000000000 0000000000000000");
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)),
+			 QUEUE_TORN);
+	ck_assert_msg(strstr(err, "never sealed") != NULL, "%s", err);
+	ck_assert_int_eq(queue_state_append(dir, id, "done 0 1800000001\n", 18,
+					    false, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(queue_msg_set_aside(dir, id, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/torn/%s", dir, id);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/torn/%s.state", dir, id);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/new/%s", dir, id);
+	ck_assert_int_ne(access(path, F_OK), 0);
+
+	/* no seal line at all: read as it is */
+	spool(1800000000, "Subject: z\r\n\r\nzz\r\n", id);
+	patch(id, "\nseal ", "\nxeal ");
+	truncate_by(id, 2);
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)), 0);
+	ck_assert(!m.sealed);
+	queue_msg_free(&m);
+	/* a malformed seal is not a spool file */
+	spool(1800000000, "Subject: w\r\n\r\nww\r\n", id);
+	patch(id, "\nseal ", "\nseal g");
+	ck_assert_int_eq(queue_msg_read(dir, id, &m, err, sizeof(err)), -1);
 }
 END_TEST
 
@@ -196,6 +276,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, envelope_read_back);
+	tcase_add_test(tc, seal_torn_files);
 	tcase_add_test(tc, state_records);
 	tcase_add_test(tc, list_and_refuse);
 	tcase_add_test(tc, boot_id_trust);

@@ -412,6 +412,64 @@ START_TEST(without_check_it_would_duplicate)
 }
 END_TEST
 
+static void copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	ck_assert(in != NULL && out != NULL);
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	ck_assert_int_eq(fclose(out), 0);
+}
+
+START_TEST(removal_undone_by_reboot)
+{
+	/* queue_msg_remove does not fsync: a machine crash may bring the
+	 * spool file back, with or without its state file. After the
+	 * reboot every recipient is looked for first: found, not resent */
+	for (int with_state = 0; with_state < 2; with_state++) {
+		struct qfx fx;
+		char id[SPOOL_ID_MAX], spool_path[800], state_path[800];
+		char keep_spool[900], keep_state[900];
+		static const char *const to[] = {"alice@example.test",
+						 "bob@example.test", NULL};
+		qfx_init(&fx, _i, NULL);
+		spool(&fx, "s@x.example", to, "Subject: r\r\n\r\nreboot\r\n",
+		      id);
+		snprintf(spool_path, sizeof(spool_path), "%s/new/%s", fx.queue,
+			 id);
+		snprintf(state_path, sizeof(state_path), "%s/state/%s",
+			 fx.queue, id);
+		snprintf(keep_spool, sizeof(keep_spool), "%s.keep", spool_path);
+		snprintf(keep_state, sizeof(keep_state), "%s.keep", state_path);
+		copy_file(spool_path, keep_spool);
+		/* stop after both deliveries, keep the state as it was then */
+		struct stop_at st = {.step = 100000}; /* STEP_RECORD */
+		struct queue_job_hooks hooks = {stop_hook, &st};
+		struct queue_job j;
+		run_job(&fx, id, false, &hooks, &j);
+		ck_assert(j.stopped);
+		queue_job_free(&j);
+		copy_file(state_path, keep_state);
+		run_once(&fx, id, false); /* records done, removes */
+		ck_assert(!queued(&fx, id));
+		/* the crash undoes the removal */
+		ck_assert_int_eq(rename(keep_spool, spool_path), 0);
+		if (with_state)
+			ck_assert_int_eq(rename(keep_state, state_path), 0);
+		else
+			ck_assert_int_eq(unlink(keep_state), 0);
+		run_once(&fx, id, true); /* after the reboot: check all */
+		ck_assert_uint_eq(inbox_count(&fx, "alice", "reboot"), 1);
+		ck_assert_uint_eq(inbox_count(&fx, "bob", "reboot"), 1);
+		ck_assert(!queued(&fx, id));
+		qfx_done(&fx);
+	}
+}
+END_TEST
+
 START_TEST(crash_between_unlinks)
 {
 	/* the spool file removed, its state file not yet: tidied away */
@@ -445,6 +503,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, backoff);
 	tcase_add_loop_test(tc, crash_at_every_step, 0, 2);
 	tcase_add_loop_test(tc, without_check_it_would_duplicate, 0, 2);
+	tcase_add_loop_test(tc, removal_undone_by_reboot, 0, 2);
 	tcase_add_loop_test(tc, crash_between_unlinks, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;

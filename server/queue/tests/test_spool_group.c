@@ -4,10 +4,11 @@
  * batch; a member whose fsync, close or rename fails fails alone, a failed
  * fsync of new/ fails the batch; per message the order fsync < rename <
  * fsync(new/) < done holds and done() comes in commit order; in syncfs
- * mode a batch makes one syncfs and no fsync of its files, a write error
- * of one file still fails only it, and a failed syncfs falls back to
- * fsync; unstarted
- * commits fail cleanly at shutdown; spool_init drops what tmp/ holds.
+ * mode a batch (even of one) makes one syncfs after its renames and no
+ * fsync of its files or of new/, a write error of one file still fails
+ * only it, and a failed syncfs falls back to fsync of each file and of
+ * new/; unstarted commits fail cleanly at shutdown; spool_init drops
+ * what tmp/ holds; each committed file carries its seal.
  *
  * The system calls go through spool_group_io: the fakes here call the
  * real ones, log each call with the message id it concerns, and fail the
@@ -31,6 +32,7 @@
 #include "queue/spool.h"
 #include "queue/spool_group.h"
 #include "queue/spool_internal.h"
+#include "queue/spool_seal.h"
 
 #define MAX_MSGS 64
 #define MAX_LOG	 1024
@@ -311,6 +313,24 @@ static void check_committed(int i)
 			      strcmp(got + n - strlen(want), want) == 0,
 		      "%s", got);
 	ck_assert(!exists("tmp", ids[i]));
+	/* sealed with the message's length and hash (spool_seal.h) */
+	const char *seal = strstr(got, "\nseal ");
+	const char *body = strstr(got, "\n\n");
+	ck_assert_msg(seal != NULL && seal + 6 + SPOOL_SEAL_VALUE_LEN == body,
+		      "%s", got);
+	struct spool_seal want_seal;
+	bool zero = true;
+	char why[128];
+	ck_assert_int_eq(spool_seal_parse(seal + 6, SPOOL_SEAL_VALUE_LEN,
+					  &want_seal, &zero),
+			 0);
+	ck_assert(!zero);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(spool_seal_check(fd, (uint64_t)(body + 2 - got),
+					  &want_seal, why, sizeof(why)),
+			 0);
+	close(fd);
 }
 
 static size_t count(enum op op)
@@ -428,7 +448,8 @@ static void one_member_fails(enum op op, int err, const char *what)
 		      "%s", results[BAD].err);
 	ck_assert(!exists("new", ids[BAD]));
 	ck_assert(!exists("tmp", ids[BAD]));
-	ck_assert_uint_eq(count(OP_FSYNC_DIR), 1);
+	/* syncfs mode: the one syncfs made the renames durable */
+	ck_assert_uint_eq(count(OP_FSYNC_DIR), op == OP_WAIT ? 0 : 1);
 }
 
 START_TEST(failing_fsync_fails_one)
@@ -457,8 +478,10 @@ START_TEST(syncfs_write_error_fails_one)
 }
 END_TEST
 
-/* syncfs mode: one syncfs for the batch, no fsync of any file, each file
- * waited on for its write errors, in the order fsync mode keeps. */
+/* syncfs mode: each file renamed with its data unflushed, then one
+ * syncfs for the batch (data and renames), no fsync of any file nor of
+ * new/, each file waited on for its write errors before anyone is
+ * told. */
 START_TEST(syncfs_batch_one_syncfs)
 {
 	enum { N = 8 };
@@ -470,34 +493,32 @@ START_TEST(syncfs_batch_one_syncfs)
 	ck_assert_uint_eq(count(OP_SYNCFS), 1);
 	ck_assert_uint_eq(count(OP_FSYNC), 0);
 	ck_assert_uint_eq(count(OP_WAIT), N);
-	ck_assert_uint_eq(count(OP_FSYNC_DIR), 1);
-	long sfs = -1, dir = -1;
-	for (size_t k = 0; k < n_log; k++) {
+	ck_assert_uint_eq(count(OP_FSYNC_DIR), 0);
+	long sfs = -1;
+	for (size_t k = 0; k < n_log; k++)
 		if (log_[k].op == OP_SYNCFS)
 			sfs = (long)k;
-		if (log_[k].op == OP_FSYNC_DIR)
-			dir = (long)k;
-	}
 	for (int i = 0; i < N; i++) {
 		ck_assert_msg(results[i].rc == 0, "%s", results[i].err);
 		check_committed(i);
 		long w = find(OP_WAIT, ids[i]), rn = find(OP_RENAME, ids[i]);
-		ck_assert(sfs < w && w < rn && rn < dir &&
-			  dir < find(OP_DONE, ids[i]));
+		ck_assert(rn < sfs && sfs < w && w < find(OP_DONE, ids[i]));
 	}
 }
 END_TEST
 
-/* A batch of one is fsync'd even in syncfs mode: the same one flush,
- * without writing what others have dirtied on the file system. */
-START_TEST(syncfs_mode_single_message_fsyncs)
+/* A batch of one in syncfs mode: one syncfs, the only flush, instead of
+ * an fsync of the file and another of new/. */
+START_TEST(syncfs_mode_single_message_one_flush)
 {
 	spool_group_set_sync(group, SPOOL_SYNC_SYNCFS);
 	commit_one(0);
 	run_until_done(1);
 	ck_assert_int_eq(results[0].rc, 0);
-	ck_assert_uint_eq(count(OP_SYNCFS), 0);
-	ck_assert_uint_eq(count(OP_FSYNC), 1);
+	ck_assert_uint_eq(count(OP_SYNCFS), 1);
+	ck_assert_uint_eq(count(OP_FSYNC), 0);
+	ck_assert_uint_eq(count(OP_FSYNC_DIR), 0);
+	ck_assert(find(OP_RENAME, ids[0]) < find(OP_DONE, ids[0]));
 	check_committed(0);
 }
 END_TEST
@@ -516,9 +537,14 @@ START_TEST(syncfs_failure_falls_back_to_fsync)
 	ck_assert_uint_eq(count(OP_SYNCFS), 1);
 	ck_assert_uint_eq(count(OP_WAIT), 0);
 	ck_assert_uint_eq(count(OP_FSYNC), N);
+	/* the renames came before the syncfs: new/ is fsync'd after all */
+	ck_assert_uint_eq(count(OP_FSYNC_DIR), 1);
+	long dir = find(OP_FSYNC_DIR, "");
 	for (int i = 0; i < N; i++) {
 		ck_assert_int_eq(results[i].rc, 0);
 		check_committed(i);
+		ck_assert(find(OP_FSYNC, ids[i]) < dir &&
+			  dir < find(OP_DONE, ids[i]));
 	}
 }
 END_TEST
@@ -598,7 +624,7 @@ int main(void)
 	tcase_add_test(tc, failing_dir_fsync_fails_batch);
 	tcase_add_test(tc, syncfs_write_error_fails_one);
 	tcase_add_test(tc, syncfs_batch_one_syncfs);
-	tcase_add_test(tc, syncfs_mode_single_message_fsyncs);
+	tcase_add_test(tc, syncfs_mode_single_message_one_flush);
 	tcase_add_test(tc, syncfs_failure_falls_back_to_fsync);
 	tcase_add_test(tc, unstarted_commits_fail_at_shutdown);
 	tcase_add_test(tc, init_drops_tmp_keeps_new);
