@@ -318,6 +318,16 @@ void runner_outcome_free(struct runner_outcome *o)
 char *runner_skip_reason(const struct scenario *sc, const struct target *t)
 {
 	struct buf b;
+	char *s = NULL;
+
+	if (sc->quilld_config != NULL && t->quilld == NULL) {
+		if (asprintf(&s,
+			     "needs quilld_config (a per-scenario quilld "
+			     "setting); target %s is not the embedded quilld",
+			     t->name) < 0)
+			s = NULL;
+		return s != NULL ? s : strdup("needs the embedded quilld");
+	}
 	buf_init(&b, 65536);
 	for (size_t i = 0; i < sc->n_requires; i++)
 		if (!target_has_cap(t, sc->requires[i]) &&
@@ -328,7 +338,6 @@ char *runner_skip_reason(const struct scenario *sc, const struct target *t)
 		buf_free(&b);
 		return NULL;
 	}
-	char *s = NULL;
 	if (buf_append(&b, "", 1) == 0 &&
 	    asprintf(&s, "target %s lacks %s", t->name,
 		     (const char *)buf_data(&b)) < 0)

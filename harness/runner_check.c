@@ -2,7 +2,8 @@
  * runner_check.c - the check_message step (docs/scenarios.md, "Checks on
  * captured mail"): a message split into its header fields (RFC 5322 2.2:
  * name ":" value, folded lines unfolded per 2.2.3) and its body (after the
- * first empty line, 2.1), then fields and body compared. Line ends are
+ * first empty line, 2.1), then fields (and how many of a name there
+ * are) and body compared. Line ends are
  * compared as CRLF on both sides (a scenario's YAML has LF).
  */
 #include "buf.h"
@@ -199,6 +200,25 @@ static int check_fields(struct runner *r, const struct step_check_message *c,
 	return RUN_OK;
 }
 
+static int check_counts(struct runner *r, const struct step_check_message *c,
+			const struct message *m)
+{
+	struct expect_why why;
+	for (size_t i = 0; i < c->n_header_count; i++) {
+		const struct check_count *k = &c->header_count[i];
+		unsigned long n = 0;
+		for (size_t j = 0; j < m->n; j++)
+			n += strcasecmp(m->f[j].name, k->name) == 0;
+		if (n == k->n)
+			continue;
+		snprintf(why.expected, sizeof(why.expected), "%lu %s field%s",
+			 k->n, k->name, k->n == 1 ? "" : "s");
+		show_fields(m, k->name, &why);
+		return runner_mismatch(r, "header_count", &why);
+	}
+	return RUN_OK;
+}
+
 int runner_do_check_message(struct runner *r, const struct scenario_step *st)
 {
 	const struct step_check_message *c = &st->u.check;
@@ -214,6 +234,8 @@ int runner_do_check_message(struct runner *r, const struct scenario_step *st)
 		rc = runner_error(r, "out of memory");
 	if (rc == RUN_OK)
 		rc = check_fields(r, c, &m);
+	if (rc == RUN_OK)
+		rc = check_counts(r, c, &m);
 	if (rc == RUN_OK && c->first_header != NULL &&
 	    (m.n == 0 || strcasecmp(m.f[0].name, c->first_header) != 0)) {
 		snprintf(why.expected, sizeof(why.expected),

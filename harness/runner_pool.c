@@ -4,7 +4,10 @@
  * parent kills a child that outlives its scenario's timeout (plus a
  * grace, as the child stops itself at the timeout), reports a child that
  * died without an outcome, and keeps results in the order given.
- * Scenarios tagged "fresh" run alone, after the target's reset command.
+ * Scenarios tagged "fresh" run alone, after the target's reset command;
+ * so do scenarios with a quilld_config (the embedded quilld restarted on
+ * it), and the next scenario without one first restores quilld's normal
+ * config (docs/scenarios.md).
  */
 #include "runner.h"
 
@@ -28,7 +31,7 @@ struct job {
 	int fd;
 	struct buf out;
 	long long kill_at;
-	bool fresh;
+	bool alone; /* "fresh" or quilld_config: nothing else runs */
 };
 
 struct pool {
@@ -38,7 +41,7 @@ struct pool {
 	struct runner_outcome *outs;
 	struct job *jobs;
 	size_t running;
-	bool exclusive;	 /* a "fresh" scenario runs: start nothing else */
+	bool exclusive;	 /* a scenario that runs alone: start nothing else */
 	char base[32];	 /* run-unique prefix of ${unique} */
 	char shown[200]; /* the progress line on the terminal now */
 };
@@ -94,6 +97,31 @@ static void child_main(struct pool *p, size_t i, int fd)
 	_exit(0);
 }
 
+/* A quilld_config applies (and is honoured) only on the embedded quilld. */
+static bool has_config(const struct scenario *sc, const struct target *t)
+{
+	return sc->quilld_config != NULL && t->quilld != NULL;
+}
+
+static bool runs_alone(const struct scenario *sc, const struct target *t)
+{
+	return scenario_has_tag(sc, "fresh") || has_config(sc, t);
+}
+
+/* Before sc, with nothing running: its quilld_config, or the normal config
+ * back after one, or the reset of "fresh". 0, or -1 with err. */
+static int prepare_target(struct pool *p, const struct scenario *sc, char *err,
+			  size_t errlen)
+{
+	struct target *t = p->o->target;
+	if (has_config(sc, t))
+		return target_quilld_configure(t, sc->quilld_config, err,
+					       errlen);
+	if (t->custom_config) /* restarts and empties, as a reset */
+		return target_quilld_configure(t, NULL, err, errlen);
+	return target_reset(t, p->o->root, err, errlen);
+}
+
 static int start_job(struct pool *p, size_t i, struct job *j)
 {
 	const struct scenario *sc = p->list[i];
@@ -117,7 +145,7 @@ static int start_job(struct pool *p, size_t i, struct job *j)
 	j->index = i;
 	j->pid = pid;
 	j->fd = fds[0];
-	j->fresh = scenario_has_tag(sc, "fresh");
+	j->alone = runs_alone(sc, p->o->target);
 	j->kill_at = net_now_ms() + (long long)(t + RUNNER_KILL_GRACE_S) * 1000;
 	buf_init(&j->out, RUNNER_RESULT_MAX);
 	p->running++;
@@ -154,7 +182,7 @@ static void finish_job(struct pool *p, struct job *j, const char *killed)
 				 WEXITSTATUS(status));
 		set_outcome(p, i, RESULT_ERROR, why);
 	}
-	if (j->fresh)
+	if (j->alone)
 		p->exclusive = false;
 	buf_free(&j->out);
 	j->index = SIZE_MAX;
@@ -225,14 +253,14 @@ static bool start_next(struct pool *p)
 		free(skip);
 		return true;
 	}
-	if (scenario_has_tag(sc, "fresh")) {
+	if (runs_alone(sc, p->o->target) || p->o->target->custom_config) {
 		if (p->running > 0)
 			return false; /* wait until it can run alone */
-		if (target_reset(p->o->target, p->o->root, err, sizeof(err))) {
+		if (prepare_target(p, sc, err, sizeof(err)) != 0) {
 			set_outcome(p, p->next++, RESULT_ERROR, err);
 			return true;
 		}
-		p->exclusive = true;
+		p->exclusive = runs_alone(sc, p->o->target);
 	}
 	if (start_job(p, p->next, slot) != 0) {
 		p->exclusive = false;

@@ -1,7 +1,7 @@
 /*
  * scenario.c - load a scenario file: the top-level keys of
  * docs/scenarios.md (id, summary, rfc, tags, requires, timeout, vars,
- * notes, steps), and freeing. Steps are read by scenario_steps.c.
+ * notes, quilld_config, steps), and freeing. Steps are read by scenario_steps.c.
  */
 #include "scenario_internal.h"
 
@@ -133,12 +133,57 @@ static int load_lists(struct sload *ld, const struct ytree_node *root,
 	return 0;
 }
 
+/* Keys the embedded quilld target writes into quilld.yaml itself
+ * (target_quilld_config.c): a fragment may not set them again. (Its
+ * "auth" and "limits" sections give way to a fragment's own.) */
+static const char *const quilld_own_keys[] = {
+	"state_dir", "hostname", "domain", "log", "listeners", NULL};
+
+/* quilld_config: YAML text appended to the embedded quilld's config. A
+ * line that starts (column 1) with one of the target's own keys is an
+ * error; the rest is quilld's to judge when it starts. */
+static int load_quilld_config(struct sload *ld, const struct ytree_node *n,
+			      struct scenario *s)
+{
+	const char *p;
+	unsigned line = 1;
+
+	if (n->kind != YTREE_SCALAR)
+		return sload_expected(ld, n, "quilld_config",
+				      "YAML text as a string, e.g. "
+				      "\"smtp: { command_timeout: 1 }\"");
+	if (sload_cstr(ld, n, "quilld_config", SCENARIO_QUILLD_CONFIG_MAX,
+		       &s->quilld_config) != 0)
+		return -1;
+	for (p = s->quilld_config; *p != '\0'; line++) {
+		size_t len = strcspn(p, "\n");
+		for (size_t k = 0; quilld_own_keys[k] != NULL; k++) {
+			size_t kl = strlen(quilld_own_keys[k]);
+			if (len > kl &&
+			    strncmp(p, quilld_own_keys[k], kl) == 0 &&
+			    (p[kl] == ':' || p[kl] == ' '))
+				return sload_error(
+					ld, n,
+					"'quilld_config' line %u sets '%s', "
+					"which the quilld target writes itself "
+					"(expected keys other than state_dir, "
+					"hostname, domain, log, listeners)",
+					line, quilld_own_keys[k]);
+		}
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	return 0;
+}
+
 static int load_top(struct sload *ld, const struct ytree_node *root,
 		    struct scenario *s)
 {
-	static const char *const keys[] = {
-		"id",	   "summary", "rfc",   "tags",	"requires",
-		"timeout", "vars",    "notes", "steps", NULL};
+	static const char *const keys[] = {"id",    "summary",	"rfc",
+					   "tags",  "requires", "timeout",
+					   "vars",  "notes",	"quilld_config",
+					   "steps", NULL};
 	const struct ytree_node *n;
 	unsigned long timeout = SCENARIO_DEFAULT_TIMEOUT;
 
@@ -172,6 +217,9 @@ static int load_top(struct sload *ld, const struct ytree_node *root,
 		return -1;
 	if ((n = ytree_map_get(root, "vars")) != NULL &&
 	    load_vars(ld, n, s) != 0)
+		return -1;
+	if ((n = ytree_map_get(root, "quilld_config")) != NULL &&
+	    load_quilld_config(ld, n, s) != 0)
 		return -1;
 	if (sload_need(ld, root, "steps", &n) != 0)
 		return -1;
@@ -278,6 +326,7 @@ void scenario_free(struct scenario **sp)
 	free(s->id);
 	free(s->summary);
 	free(s->notes);
+	free(s->quilld_config);
 	free_list(s->rfc, s->n_rfc);
 	free_list(s->tags, s->n_tags);
 	free_list(s->requires, s->n_requires);

@@ -31,6 +31,7 @@
 #define SCENARIO_DEFAULT_WITHIN_MS 10000
 #define SCENARIO_MAX_LIST	   1000 /* items of rfc, tags, has, ... */
 #define SCENARIO_NAME_MAX	   64	/* session and variable names */
+#define SCENARIO_QUILLD_CONFIG_MAX 4096 /* bytes of quilld_config */
 
 /* A load error: "file:line:column: message" (line 0: no position). */
 struct scenario_error {
@@ -201,6 +202,12 @@ struct step_pop3 {
 	char capture_size[SCENARIO_NAME_MAX];  /* stat */
 };
 
+/* name: how many fields of that name (header_count:). */
+struct check_count {
+	char *name;
+	unsigned long n;
+};
+
 struct step_check_message {
 	struct scenario_str message;
 	struct scenario_pair *header;
@@ -209,6 +216,8 @@ struct step_check_message {
 	size_t n_header_re;
 	char *first_header;
 	struct scenario_str body_equals; /* s NULL if absent */
+	struct check_count *header_count;
+	size_t n_header_count;
 };
 
 struct step_control {
@@ -250,6 +259,7 @@ struct scenario {
 	size_t n_vars;
 	struct scenario_steps steps;
 	size_t total_steps;
+	char *quilld_config; /* YAML for the embedded quilld, or NULL */
 };
 
 struct rfc_matrix;

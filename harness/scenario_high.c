@@ -241,12 +241,34 @@ static int check_headers_re(struct sload *ld, const struct ytree_node *v,
 	return 0;
 }
 
+static int check_counts(struct sload *ld, const struct ytree_node *v,
+			struct step_check_message *c)
+{
+	if (v->kind != YTREE_MAP || ytree_len(v) == 0)
+		return sload_expected(ld, v, "header_count",
+				      "a map of field names to counts");
+	c->header_count = calloc(ytree_len(v), sizeof(*c->header_count));
+	if (c->header_count == NULL)
+		return sload_error(ld, v, "out of memory");
+	for (size_t i = 0; i < ytree_len(v); i++) {
+		struct check_count *k = &c->header_count[i];
+		if (field_name(ld, ytree_map_key_at(v, i), "header_count",
+			       &k->name) != 0)
+			return -1;
+		c->n_header_count = i + 1;
+		if (sload_uint(ld, ytree_map_value_at(v, i), "header_count", 0,
+			       1000, &k->n) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int sload_check_message(struct sload *ld, const struct ytree_node *n,
 			struct scenario_step *st)
 {
-	static const char *const keys[] = {"message",	  "header",
-					   "header_re",	  "first_header",
-					   "body_equals", NULL};
+	static const char *const keys[] = {
+		"message",     "header",       "header_re", "first_header",
+		"body_equals", "header_count", NULL};
 	struct step_check_message *c = &st->u.check;
 	const struct ytree_node *v;
 
@@ -264,6 +286,9 @@ int sload_check_message(struct sload *ld, const struct ytree_node *n,
 		return -1;
 	if ((v = ytree_map_get(n, "body_equals")) != NULL &&
 	    sload_str(ld, v, "body_equals", &c->body_equals) != 0)
+		return -1;
+	if ((v = ytree_map_get(n, "header_count")) != NULL &&
+	    check_counts(ld, v, c) != 0)
 		return -1;
 	return 0;
 }

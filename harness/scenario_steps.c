@@ -466,6 +466,9 @@ static void step_free(struct scenario_step *st)
 		}
 		free(st->u.check.header_re);
 		free(st->u.check.first_header);
+		for (size_t i = 0; i < st->u.check.n_header_count; i++)
+			free(st->u.check.header_count[i].name);
+		free(st->u.check.header_count);
 		scenario_str_free(&st->u.check.body_equals);
 		break;
 	case STEP_REPEAT:

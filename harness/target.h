@@ -47,11 +47,12 @@ struct target {
 	size_t n_caps;
 
 	/* the embedded quilld */
-	char *quilld; /* its binary; NULL for a target file */
-	char *tmpdir; /* its directory, removed at stop */
-	pid_t pid;    /* 0 when not running */
-	int out_fd;   /* its stdout, kept open while it runs */
-	bool started; /* start ran (and stop must) */
+	char *quilld;	    /* its binary; NULL for a target file */
+	char *tmpdir;	    /* its directory, removed at stop */
+	pid_t pid;	    /* 0 when not running */
+	int out_fd;	    /* its stdout, kept open while it runs */
+	bool started;	    /* start ran (and stop must) */
+	bool custom_config; /* runs (or failed to) with a quilld_config */
 };
 
 /* Load a target file; errors as for scenarios ("file:line:col: ..."). */
@@ -78,6 +79,15 @@ int target_start(struct target *t, const char *root, char *err, size_t errlen);
 int target_stop(struct target *t, const char *root, char *err, size_t errlen);
 /* Run the reset command, if any. 0, or -1 with a message. */
 int target_reset(struct target *t, const char *root, char *err, size_t errlen);
+/*
+ * The embedded quilld only (docs/scenarios.md, quilld_config): rewrite its
+ * config with fragment (YAML, or NULL for the normal config) appended,
+ * stop it, empty every mailbox and start it again on the same ports. 0,
+ * or -1 with a message. t->custom_config is true from the call until one
+ * with NULL succeeds, so a run knows when to restore the normal config.
+ */
+int target_quilld_configure(struct target *t, const char *fragment, char *err,
+			    size_t errlen);
 
 const struct target_service *target_service(const struct target *t,
 					    const char *name);

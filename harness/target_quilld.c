@@ -12,7 +12,8 @@
  * smtp service too (so that AUTH inside an unauthenticated transaction
  * can be tried) and sets a low limits.max_per_ip for the scenario that
  * crosses it; $QUILL_HARNESS_QUILLD_CONFIG names more YAML for its
- * config. Its reset (before each scenario tagged "fresh") stops quilld,
+ * config, and a scenario's quilld_config more still (the config is
+ * written by target_quilld_config.c). Its reset (before each scenario tagged "fresh") stops quilld,
  * empties every user's mail and starts it again on the same ports.
  */
 #include "target_internal.h"
@@ -38,11 +39,8 @@
 #include "buf.h"
 #include "net.h"
 
-#define BANNER_MAX 65536
-/* limits.max_per_ip: above what the parallel scenarios hold at once; the
- * scenario that crosses it is tagged fresh (it runs alone) */
-#define TARGET_QUILLD_MAX_PER_IP 10
-#define STOP_WAIT_S		 20
+#define BANNER_MAX  65536
+#define STOP_WAIT_S 20
 
 static const char *const quilld_caps[] = {"smtp",
 					  "smtp.ehlo",
@@ -201,70 +199,6 @@ static int free_ports(unsigned *ports, size_t n, char *err, size_t errlen)
 	return rc;
 }
 
-/* $QUILL_HARNESS_QUILLD_CONFIG: more YAML for the config (other keys
- * than the ones written here), e.g. "users: { store: mbox }". */
-static int append_extra(FILE *f, char *err, size_t errlen)
-{
-	const char *extra = getenv("QUILL_HARNESS_QUILLD_CONFIG");
-	char chunk[4096];
-	size_t n;
-	if (extra == NULL || extra[0] == '\0')
-		return 0;
-	FILE *in = fopen(extra, "r");
-	if (in == NULL) {
-		snprintf(err, errlen, "QUILL_HARNESS_QUILLD_CONFIG %s: %s",
-			 extra, strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
-		fwrite(chunk, 1, n, f);
-	fclose(in);
-	return 0;
-}
-
-static int write_config(struct target *t, const char *path, char *err,
-			size_t errlen)
-{
-	FILE *f = fopen(path, "w");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f,
-		"state_dir: \"%s/var\"\nhostname: mx.example.test\n"
-		"domain: example.test\nlog:\n  level: info\n"
-		"limits:\n  max_per_ip: %u\nauth:\n  smtp_listeners: true\n"
-		"listeners:\n",
-		t->tmpdir, TARGET_QUILLD_MAX_PER_IP);
-	for (size_t i = 0; i < t->n_services; i++) {
-		const struct target_service *s = &t->services[i];
-		bool smtp = strcmp(s->name, "smtp") == 0;
-		bool lmtp = strcmp(s->name, "lmtp") == 0;
-		bool pop3 = strncmp(s->name, "pop3", 4) == 0;
-		fprintf(f,
-			"  - { name: %s, protocol: %s, address: "
-			"\"127.0.0.1\", port: %u, tls: %s }\n",
-			s->name,
-			smtp   ? "smtp"
-			: lmtp ? "lmtp"
-			: pop3 ? "pop3"
-			       : "submission",
-			s->port,
-			s->tls == TARGET_TLS_IMPLICIT ? "implicit"
-			: s->tls == TARGET_TLS_NONE   ? "none"
-						      : "starttls");
-	}
-	if (append_extra(f, err, errlen) != 0) {
-		fclose(f);
-		return -1;
-	}
-	if (fclose(f) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int set_services(struct target *t, char *err, size_t errlen)
 {
 	/* LMTP on loopback without TLS, as quilld's dev default */
@@ -397,7 +331,7 @@ static int launch(struct target *t, char *err, size_t errlen)
 
 int target_quilld_start(struct target *t, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], cfg[PATH_MAX + 16], ca[PATH_MAX + 32];
+	char dir[PATH_MAX], ca[PATH_MAX + 32];
 	const char *tmp = getenv("TMPDIR");
 
 	snprintf(dir, sizeof(dir), "%s/quill-harness-XXXXXX",
@@ -407,11 +341,10 @@ int target_quilld_start(struct target *t, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
-	snprintf(cfg, sizeof(cfg), "%s/quilld.yaml", dir);
 	snprintf(ca, sizeof(ca), "%s/var/tls/cert.pem", dir);
 	if ((t->ca_file = strdup(ca)) == NULL ||
 	    set_services(t, err, errlen) != 0 ||
-	    write_config(t, cfg, err, errlen) != 0)
+	    target_quilld_write_config(t, NULL, err, errlen) != 0)
 		return -1;
 	return launch(t, err, errlen);
 }

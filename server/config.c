@@ -65,7 +65,7 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	c->smtp_data_line_max = 1000;
 	c->smtp_message_max = 50ULL * 1024 * 1024;
 	c->smtp_max_recipients = 1000;
-	c->pool_threads = 4;
+	c->pool_threads = 16;
 	c->smtp_max_errors = 10;
 	c->pop3_line_max = 255;
 	c->pop3_autologout = 600;
@@ -77,7 +77,7 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	c->queue_retry_min = 60;
 	c->queue_retry_max = 3600;
 	c->queue_max_age = 5 * 86400;
-	c->queue_parallel = 2;
+	c->queue_parallel = 8;
 	snprintf(c->queue_postmaster, sizeof(c->queue_postmaster),
 		 "postmaster");
 	c->queue_group_commit_ms = 0;

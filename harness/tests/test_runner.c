@@ -2,8 +2,8 @@
  * test_runner.c - the runner against a tiny fake server (a forked child
  * on a loopback listener playing a script), without quilld: passing
  * dialogues, silence, early close, garbage, unknown variables at run
- * time, the high-level SMTP and POP3 steps, IMAP, wait_until, and the
- * pool's skip and result plumbing.
+ * time, the high-level SMTP and POP3 steps, IMAP, wait_until (the pool:
+ * test_pool.c).
  */
 #include <check.h>
 #include <netinet/in.h>
@@ -358,6 +358,7 @@ START_TEST(pop3_high_level_and_check_message)
 	    "      header: { subject: \"hi u1\" }\n"
 	    "      header_re: { Received: \"^from a\" }\n"
 	    "      first_header: Return-Path\n"
+	    "      header_count: { subject: 1, received: 1, Date: 0 }\n"
 	    "      body_equals: \".x\\nend\\n\"\n"
 	    "  - pop3_dele: { msg: 1 }\n"
 	    "  - pop3_quit: {}\n",
@@ -387,6 +388,24 @@ START_TEST(check_message_mismatch)
 	ck_assert_int_eq(o.status, RESULT_FAIL);
 	ck_assert_str_eq(o.reason, "step 2 'check_message': header: expected "
 				   "Subject: b, got Subject: a");
+	runner_outcome_free(&o);
+	run("  - set: { m: \"Date: a\\r\\nSubject: s\\r\\ndate: "
+	    "b\\r\\n\\r\\n\" }\n"
+	    "  - check_message: { message: \"${m}\", header_count: { Subject: "
+	    "1, Date: 1 } }\n",
+	    SCRIPT("W1"), &o, &src);
+	ck_assert_int_eq(o.status, RESULT_FAIL);
+	ck_assert_str_eq(o.reason,
+			 "step 2 'check_message': header_count: "
+			 "expected 1 Date field, got Date: a; date: b");
+	runner_outcome_free(&o);
+	run("  - set: { m: \"Subject: s\\r\\n\\r\\n\" }\n"
+	    "  - check_message: { message: \"${m}\", header_count: { Date: 2 "
+	    "} }\n",
+	    SCRIPT("W1"), &o, &src);
+	ck_assert_int_eq(o.status, RESULT_FAIL);
+	ck_assert_str_eq(o.reason, "step 2 'check_message': header_count: "
+				   "expected 2 Date fields, got no Date field");
 	runner_outcome_free(&o);
 }
 END_TEST
@@ -477,69 +496,6 @@ START_TEST(tls_handshake_failure)
 }
 END_TEST
 
-START_TEST(pool_skips_and_keeps_order)
-{
-	static const char *const y[] = {
-		"id: p.one\nsummary: s\nrfc: [RFC1-1]\nsteps: [ {sleep: 0} ]\n",
-		"id: p.two\nsummary: s\nrfc: [RFC1-1]\nrequires: [imap, smtp]\n"
-		"steps: [ {sleep: 0} ]\n",
-		"id: p.three\nsummary: s\nrfc: [RFC1-1]\ntimeout: 1\n"
-		"steps: [ {sleep: 2} ]\n",
-	};
-	struct scenario *sc[3];
-	struct scenario_error e;
-	struct target *t = fake_target(1);
-	struct result_set rs;
-	struct runner_pool_options po = {.target = t, .root = ".", .jobs = 2};
-
-	for (size_t i = 0; i < 3; i++) {
-		sc[i] = scenario_load_string("p.yaml", y[i], strlen(y[i]), NULL,
-					     &e);
-		ck_assert_msg(sc[i] != NULL, "%s", e.message);
-	}
-	result_set_init(&rs, "fake");
-	ck_assert_int_eq(runner_pool_run(sc, 3, &po, &rs), 0);
-	ck_assert_uint_eq(rs.n, 3);
-	ck_assert_str_eq(rs.items[0].id, "p.one");
-	ck_assert_int_eq(rs.items[0].status, RESULT_PASS);
-	ck_assert_int_eq(rs.items[1].status, RESULT_SKIP);
-	ck_assert_str_eq(rs.items[1].reason, "target fake lacks imap");
-	ck_assert_int_eq(rs.items[2].status, RESULT_ERROR);
-	ck_assert_str_eq(rs.items[2].reason, "step 1 'sleep': the scenario's "
-					     "timeout (1 s) passed");
-	result_set_free(&rs);
-	for (size_t i = 0; i < 3; i++)
-		scenario_free(&sc[i]);
-	target_free(&t);
-}
-END_TEST
-
-START_TEST(outcome_round_trip)
-{
-	struct runner_outcome a = {.status = RESULT_FAIL,
-				   .reason = "why",
-				   .transcript = NULL,
-				   .seconds = 1.5};
-	struct runner_outcome b;
-	struct buf enc;
-	buf_init(&enc, 1024);
-	ck_assert_int_eq(runner_outcome_encode(&a, &enc), 0);
-	ck_assert_int_eq(
-		runner_outcome_decode(buf_data(&enc), buf_len(&enc), &b), 0);
-	ck_assert_int_eq(b.status, RESULT_FAIL);
-	ck_assert_str_eq(b.reason, "why");
-	ck_assert_ptr_null(b.transcript);
-	ck_assert(b.seconds > 1.49 && b.seconds < 1.51);
-	runner_outcome_free(&b);
-	for (size_t n = 0; n < buf_len(&enc); n++)
-		ck_assert_int_eq(runner_outcome_decode(buf_data(&enc), n, &b),
-				 -1);
-	ck_assert_int_eq(
-		runner_outcome_decode("QHR1xxxxxxxxxxxxxxxxxxxx", 24, &b), -1);
-	buf_free(&enc);
-}
-END_TEST
-
 static Suite *runner_suite(void)
 {
 	Suite *s = suite_create("runner");
@@ -557,8 +513,6 @@ static Suite *runner_suite(void)
 	tcase_add_test(tc, wait_until_retries);
 	tcase_add_test(tc, send_forms);
 	tcase_add_test(tc, tls_handshake_failure);
-	tcase_add_test(tc, pool_skips_and_keeps_order);
-	tcase_add_test(tc, outcome_round_trip);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;

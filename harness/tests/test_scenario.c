@@ -80,7 +80,7 @@ static const char every_step[] =
 	"  - pop3_quit: {}\n"
 	"  - check_message: { message: \"${m}\", header: { Subject: hi },\n"
 	"      header_re: { Received: \"from\" }, first_header: Return-Path,\n"
-	"      body_equals: \"hi\" }\n"
+	"      body_equals: \"hi\", header_count: { Date: 1 } }\n"
 	"  - sleep: 0.1\n"
 	"  - repeat: { times: 3, steps: [ { sendline: \"N ${i}\" } ] }\n"
 	"  - set: { a: \"1\", b: \"${a}\" }\n"
@@ -138,6 +138,9 @@ START_TEST(every_step_kind)
 	ck_assert_str_eq(st[20].u.pop3.capture_size, "sz");
 	ck_assert(st[22].u.pop3.msg.has_vars);
 	ck_assert_str_eq(st[24].u.check.first_header, "Return-Path");
+	ck_assert_uint_eq(st[24].u.check.n_header_count, 1);
+	ck_assert_str_eq(st[24].u.check.header_count[0].name, "Date");
+	ck_assert_uint_eq(st[24].u.check.header_count[0].n, 1);
 	ck_assert_uint_eq(st[25].u.ctl.ms, 100);
 	ck_assert_str_eq(st[26].u.ctl.steps.v[0].label, "27.1");
 	ck_assert_uint_eq(st[27].u.ctl.n_set, 2);
@@ -196,7 +199,7 @@ START_TEST(top_level_errors)
 	assert_error("id: x\nsumary: s\n",
 		     "t.yaml:2:1: unknown key 'sumary' (expected one of id, "
 		     "summary, rfc, tags, requires, timeout, vars, notes, "
-		     "steps)");
+		     "quilld_config, steps)");
 	assert_error("id: Bad_Id\nsummary: s\n",
 		     "t.yaml:1:5: bad value 'Bad_Id' for 'id' (expected "
 		     "dotted lower-case words, e.g. smtp.ehlo.extensions)");
@@ -220,6 +223,10 @@ END_TEST
 
 START_TEST(step_errors)
 {
+	assert_error(HEAD "  - check_message: { message: m, header_count: "
+			  "{ Date: -1 } }\n",
+		     "t.yaml:5:56: step 1 'check_message': bad value '-1' for "
+		     "'header_count' (expected an integer from 0 to 1000)");
 	assert_error(HEAD "  - sned: x\n",
 		     "t.yaml:5:5: step 1: unknown step 'sned' (expected one of "
 		     "connect, starttls, close, expect_close, send, sendline, "
@@ -403,6 +410,58 @@ START_TEST(example_files_load)
 }
 END_TEST
 
+START_TEST(quilld_config_loads_and_is_checked)
+{
+	char msg[2048], big[5000];
+	struct scenario *s = load(HEAD "  - close: {}\n", msg, sizeof(msg));
+	ck_assert_msg(s != NULL, "%s", msg);
+	ck_assert_ptr_null(s->quilld_config);
+	scenario_free(&s);
+	s = load("id: t.x\nsummary: s\nrfc: [RFC5321-4.1.1.1]\n"
+		 "quilld_config: |\n  smtp:\n    command_timeout: 1\n"
+		 "  users: { store: mbox }\nsteps:\n  - close: {}\n",
+		 msg, sizeof(msg));
+	ck_assert_msg(s != NULL, "%s", msg);
+	ck_assert_str_eq(
+		s->quilld_config,
+		"smtp:\n  command_timeout: 1\nusers: { store: mbox }\n");
+	scenario_free(&s);
+	assert_error(
+		"id: a\nsummary: s\nrfc: [RFC1-1]\n"
+		"quilld_config: { smtp: 1 }\n",
+		"t.yaml:4:16: 'quilld_config' is a map (expected YAML "
+		"text as a string, e.g. \"smtp: { command_timeout: 1 }\")");
+	assert_error("id: a\nsummary: s\nrfc: [RFC1-1]\n"
+		     "quilld_config: \"\"\n",
+		     "t.yaml:4:16: bad value '' for 'quilld_config' (expected "
+		     "a string of 1 to 4096 bytes)");
+	assert_error("id: a\nsummary: s\nrfc: [RFC1-1]\nquilld_config: |\n"
+		     "  smtp: { data_timeout: 1 }\n  listeners: []\n",
+		     "t.yaml:4:16: 'quilld_config' line 2 sets 'listeners', "
+		     "which the quilld target writes itself (expected keys "
+		     "other than state_dir, hostname, domain, log, "
+		     "listeners)");
+	assert_error("id: a\nsummary: s\nrfc: [RFC1-1]\n"
+		     "quilld_config: \"state_dir: /x\"\n",
+		     "t.yaml:4:16: 'quilld_config' line 1 sets 'state_dir', "
+		     "which the quilld target writes itself (expected keys "
+		     "other than state_dir, hostname, domain, log, "
+		     "listeners)");
+	/* nested keys of the same name are not the target's */
+	s = load("id: t.x\nsummary: s\nrfc: [RFC1-1]\nquilld_config: |\n"
+		 "  smtp:\n    auth: x\nsteps: [ {close: {}} ]\n",
+		 msg, sizeof(msg));
+	ck_assert_msg(s != NULL, "%s", msg);
+	scenario_free(&s);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "id: a\nsummary: s\nrfc: [RFC1-1]\nquilld_config: ", 46);
+	s = load(big, msg, sizeof(msg));
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(msg, "a string of 1 to 4096 bytes"));
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
 	Suite *s = suite_create("scenario");
@@ -410,6 +469,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, every_step_kind);
 	tcase_add_test(tc, doc_example_error);
 	tcase_add_test(tc, top_level_errors);
+	tcase_add_test(tc, quilld_config_loads_and_is_checked);
 	tcase_add_test(tc, smtp_auth_mechanisms);
 	tcase_add_test(tc, step_errors);
 	tcase_add_test(tc, regex_errors);

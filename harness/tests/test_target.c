@@ -1,7 +1,8 @@
 /*
  * test_target.c - target files (valid, and errors with positions), the
  * target's variables, commands with a time limit, and the embedded
- * quilld's start / stop around a stand-in script that prints the banner.
+ * quilld's start / stop around a stand-in script that prints the banner,
+ * and the quilld.yaml it writes, with and without a quilld_config.
  */
 #include <check.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "target.h"
+#include "target_internal.h"
 #include "vars.h"
 
 static const char dovecot[] =
@@ -189,6 +191,65 @@ START_TEST(embedded_quilld_start_stop)
 }
 END_TEST
 
+static void read_all(const char *path, char *out, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t len = fread(out, 1, n - 1, f);
+	out[len] = '\0';
+	fclose(f);
+}
+
+/* quilld.yaml: the target's keys, then a scenario's quilld_config, whose
+ * own auth or limits section replaces the target's. */
+START_TEST(embedded_quilld_config_text)
+{
+	char dir[] = "/tmp/quill-test-config-XXXXXX", path[128], err[256];
+	char text[4096];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct target *t = target_quilld_new("/bin/true");
+	ck_assert_ptr_nonnull(t);
+	t->tmpdir = strdup(dir);
+	snprintf(path, sizeof(path), "%s/quilld.yaml", dir);
+	unsetenv("QUILL_HARNESS_QUILLD_CONFIG");
+	ck_assert_int_eq(target_quilld_write_config(t, NULL, err, sizeof(err)),
+			 0);
+	read_all(path, text, sizeof(text));
+	ck_assert_ptr_nonnull(
+		strstr(text, "\nauth:\n  smtp_listeners: true\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nlimits:\n  max_per_ip: 10\n"));
+	ck_assert_ptr_null(strstr(text, "quilld_config"));
+	ck_assert_int_eq(target_quilld_write_config(t,
+						    "smtp:\n  data_timeout: 1",
+						    err, sizeof(err)),
+			 0);
+	read_all(path, text, sizeof(text));
+	ck_assert_ptr_nonnull(
+		strstr(text, "\nauth:\n  smtp_listeners: true\n"));
+	ck_assert_ptr_nonnull(strstr(text, "# the scenario's quilld_config\n"
+					   "smtp:\n  data_timeout: 1\n"));
+	ck_assert_int_eq(
+		target_quilld_write_config(t,
+					   "smtp: { auth: 1 }\nauth:\n"
+					   "  plaintext_without_tls: true\n",
+					   err, sizeof(err)),
+		0);
+	read_all(path, text, sizeof(text));
+	ck_assert_ptr_null(strstr(text, "smtp_listeners"));
+	ck_assert_ptr_nonnull(strstr(text, "\nlimits:\n  max_per_ip: 10\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nauth:\n  plaintext_without_tls"));
+	ck_assert_int_eq(target_quilld_write_config(t, "limits: { x: 1 }\n",
+						    err, sizeof(err)),
+			 0);
+	read_all(path, text, sizeof(text));
+	ck_assert_ptr_null(strstr(text, "max_per_ip"));
+	ck_assert_ptr_nonnull(strstr(text, "smtp_listeners"));
+	target_free(&t);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *target_suite(void)
 {
 	Suite *s = suite_create("target");
@@ -197,6 +258,7 @@ static Suite *target_suite(void)
 	tcase_add_test(tc, load_errors);
 	tcase_add_test(tc, commands_are_bounded);
 	tcase_add_test(tc, embedded_quilld_start_stop);
+	tcase_add_test(tc, embedded_quilld_config_text);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;
