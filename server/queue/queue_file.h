@@ -129,12 +129,15 @@ size_t queue_state_dsn(char *out, size_t n, size_t i, time_t when,
 		       const char *action, unsigned batch);
 
 /* The message is done with: new/<id> removed, then the state file.
- * Neither removal is fsync'd: one undone by a crash of the machine only
- * brings the message back after a reboot, when every recipient not
- * recorded done is looked for in its mailbox before anything is
- * delivered (boot-id above), so it is found delivered, not sent again. */
-int queue_msg_remove(const char *queue_dir, const char *id, char *err,
-		     size_t errlen);
+ * Without sync neither removal is fsync'd: one undone by a crash of the
+ * machine only brings the message back after a reboot, when every
+ * recipient not recorded done is looked for in its mailbox before
+ * anything is delivered (boot-id above), so it is found delivered, not
+ * sent again. With sync, new/ is fsync'd between the two: for a message
+ * that brought back without its state would be owed a notice again (a
+ * "delivered" DSN, queue_dsn.h). */
+int queue_msg_remove(const char *queue_dir, const char *id, bool sync,
+		     char *err, size_t errlen);
 /* State files whose message is gone (a crash between the two unlinks of
  * queue_msg_remove) are removed; returns how many. */
 int queue_state_tidy(const char *queue_dir);

@@ -273,6 +273,17 @@ static bool write_tries(struct queue_job *j)
 }
 
 /* The notices owed (queue_dsn.h); false (unrecorded) if that failed. */
+/* A recipient asked for a "delivered" notice (RFC 3461 5.2.3): the
+ * removal of the message must be durable before its state's, or a crash
+ * of the machine could make the notice owed twice (queue_file.h). */
+static bool success_notified(const struct queue_job *j)
+{
+	for (size_t i = 0; i < j->msg.n_rcpt; i++)
+		if (j->msg.rcpt[i].notify & SMTP_NOTIFY_SUCCESS)
+			return true;
+	return false;
+}
+
 static bool settle(struct queue_job *j)
 {
 	if (queue_dsn_settle(j) == 0)
@@ -318,7 +329,8 @@ void queue_job_run(struct queue_job *j)
 	if (j->unrecorded || !settle(j) || j->stopped || !all_done)
 		return;
 	/* every recipient is done: the message goes */
-	if (queue_msg_remove(j->queue_dir, j->id, j->err, sizeof(j->err)) == 0)
+	if (queue_msg_remove(j->queue_dir, j->id, success_notified(j), j->err,
+			     sizeof(j->err)) == 0)
 		j->removed = true;
 	else
 		j->unrecorded = true;

@@ -486,7 +486,8 @@ START_TEST(crash_between_unlinks)
 	ck_assert_int_eq(queue_state_tidy(fx.queue), 0);
 	snprintf(path, sizeof(path), "%s/state/%s", fx.queue, id);
 	ck_assert_int_ne(access(path, F_OK), 0);
-	ck_assert_int_eq(queue_msg_remove(fx.queue, id, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+		queue_msg_remove(fx.queue, id, false, err, sizeof(err)), 0);
 	qfx_done(&fx);
 }
 END_TEST
