@@ -31,6 +31,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -419,12 +420,14 @@ static X509 *make_cert(EVP_PKEY *key, const char *hostname, char *err,
 	const unsigned char *cn = (const unsigned char *)hostname;
 	X509 *x = X509_new();
 	X509_NAME *name = x != NULL ? X509_get_subject_name(x) : NULL;
+	time_t now = time(NULL); /* one clock reading for both ends */
 
 	if (name == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
 	    set_random_serial(x) < 0 ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -DEV_CERT_BACKDATE) ||
+	    !X509_time_adj_ex(X509_getm_notBefore(x), 0, -DEV_CERT_BACKDATE,
+			      &now) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(x), DEV_CERT_DAYS,
-			      -DEV_CERT_BACKDATE, NULL) ||
+			      -DEV_CERT_BACKDATE, &now) ||
 	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, cn, -1, -1,
 				       0) != 1 ||
 	    X509_set_issuer_name(x, name) != 1 ||

@@ -273,6 +273,22 @@ static bool write_tries(struct queue_job *j)
 }
 
 /* The notices owed (queue_dsn.h); false (unrecorded) if that failed. */
+/* Nothing is left to do for the message: each recipient delivered or
+ * failed for good. A failed one of a message from <> keeps it queued
+ * instead: no notice goes back for it (queue_dsn.h), so the queue is
+ * where the postmaster finds it (quill queue list). */
+static bool finished(const struct queue_job *j)
+{
+	bool null_sender = j->msg.from == NULL || j->msg.from[0] == '\0';
+	for (size_t i = 0; i < j->msg.n_rcpt; i++) {
+		enum queue_rcpt_state st = j->msg.rcpt[i].state;
+		if (st != QUEUE_RCPT_DONE &&
+		    (st != QUEUE_RCPT_FAILED || null_sender))
+			return false;
+	}
+	return true;
+}
+
 /* A recipient asked for a "delivered" notice (RFC 3461 5.2.3): the
  * removal of the message must be durable before its state's, or a crash
  * of the machine could make the notice owed twice (queue_file.h). */
@@ -326,10 +342,12 @@ void queue_job_run(struct queue_job *j)
 	bool all_done = apply(j);
 	if (j->n_t > 0 && (!all_done || queue_dsn_owed(j)))
 		record(j); /* before the notices, which follow from it */
-	if (j->unrecorded || !settle(j) || j->stopped || !all_done)
+	if (j->unrecorded || !settle(j) || j->stopped || !finished(j))
 		return;
-	/* every recipient is done: the message goes */
-	if (queue_msg_remove(j->queue_dir, j->id, success_notified(j), j->err,
+	/* every recipient delivered or failed for good, its notice queued:
+	 * the message goes */
+	if (queue_msg_remove(j->queue_dir, j->id,
+			     !all_done || success_notified(j), j->err,
 			     sizeof(j->err)) == 0)
 		j->removed = true;
 	else

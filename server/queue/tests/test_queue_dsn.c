@@ -239,9 +239,9 @@ START_TEST(failed_gets_one_notice)
 	qfx_init(&fx, _i, NULL); /* neither is a user: both fail */
 	spool(&fx, "alice@example.test", to, 0, "Subject: f\r\n\r\nf\r\n", id);
 	run_once(&fx, id, false);
-	ck_assert(queued(&fx, id)); /* failed: parked */
+	ck_assert(!queued(&fx, id)); /* failed for good, notice queued: gone */
 	ck_assert(in_dir(&fx, "new", id, 1));
-	ck_assert_uint_eq(count_files(&fx, "new", id), 2);
+	ck_assert_uint_eq(count_files(&fx, "new", id), 1);
 	check_notice(&fx, id, 1, "alice@example.test", "failed");
 	/* both recipients in the one notice (RFC 3464 2) */
 	ck_assert(notice_has(&fx, id, 1,
@@ -250,14 +250,6 @@ START_TEST(failed_gets_one_notice)
 	ck_assert(notice_has(&fx, id, 1,
 			     "Final-Recipient: rfc822; "
 			     "dave@example.test\r\n"));
-	struct queue_msg m;
-	state_of(&fx, id, &m);
-	ck_assert(m.rcpt[0].dsn_final && m.rcpt[1].dsn_final);
-	ck_assert_uint_eq(m.dsn_batches, 1);
-	queue_msg_free(&m);
-	/* run again: nothing more */
-	run_once(&fx, id, false);
-	ck_assert_uint_eq(count_files(&fx, "new", id), 2);
 	/* the notice itself is delivered to alice and leaves the queue */
 	char nid[SPOOL_ID_MAX + 8];
 	snprintf(nid, sizeof(nid), "%sN1", id);
@@ -278,15 +270,15 @@ START_TEST(none_owed)
 	/* the null reverse-path: never */
 	spool(&fx, "", unknown, 0, "Subject: n\r\n\r\nn\r\n", id);
 	run_once(&fx, id, false);
-	ck_assert_uint_eq(count_files(&fx, "new", id), 1);
-	/* NOTIFY=NEVER, and NOTIFY without FAILURE */
+	ck_assert_uint_eq(count_files(&fx, "new", id), 1); /* stays, failed */
+	/* NOTIFY=NEVER, and NOTIFY without FAILURE: none, and it goes */
 	spool(&fx, "s@x.example", unknown, SMTP_NOTIFY_NEVER, "n\r\n", id);
 	run_once(&fx, id, false);
-	ck_assert_uint_eq(count_files(&fx, "new", id), 1);
+	ck_assert_uint_eq(count_files(&fx, "new", id), 0);
 	spool(&fx, "s@x.example", unknown,
 	      SMTP_NOTIFY_SUCCESS | SMTP_NOTIFY_DELAY, "n\r\n", id);
 	run_once(&fx, id, false);
-	ck_assert_uint_eq(count_files(&fx, "new", id), 1);
+	ck_assert_uint_eq(count_files(&fx, "new", id), 0);
 	/* delivered without SUCCESS: none, and the message goes */
 	spool(&fx, "s@x.example", alice, SMTP_NOTIFY_FAILURE, "n\r\n", id);
 	run_once(&fx, id, false);
@@ -370,7 +362,8 @@ START_TEST(delayed_once_then_failed)
 	fx.now += 1000; /* past max_age: failed */
 	run_once(&fx, id, false);
 	check_notice(&fx, id, 2, "s@x.example", "failed");
-	ck_assert_uint_eq(count_files(&fx, "new", id), 3);
+	ck_assert_uint_eq(count_files(&fx, "new", id), 2); /* N1, N2 */
+	ck_assert(!queued(&fx, id));
 	/* a remote sender's notice waits for outbound relaying */
 	char nid[SPOOL_ID_MAX + 8];
 	struct queue_msg m;
