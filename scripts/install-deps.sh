@@ -18,7 +18,7 @@ set -eu
 build_pkgs="cmake make gcc clang pkg-config libssl-dev libyaml-dev check
 libevent-dev libunbound-dev libcrypt-dev zlib1g-dev openssl ca-certificates"
 test_pkgs="libclang-rt-14-dev valgrind gcovr clang-format curl python3 swaks
-procps msmtp fetchmail mpop"
+procps msmtp fetchmail mpop neomutt"
 
 usage() {
 	sed -n '2,15s/^# \{0,1\}//p' "$0"

@@ -74,6 +74,7 @@ void config_defaults(struct quilld_config *c, const char *state_dir)
 	c->pop3_apop = true;
 	c->pop3_login_delay = 0;
 	c->pop3_max_errors = 20;
+	c->pop3_retr_sets_seen = true;
 	c->queue_retry_min = 60;
 	c->queue_retry_max = 3600;
 	c->queue_max_age = 5 * 86400;
@@ -307,9 +308,9 @@ static int load_pop3(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
 	static const char *const keys[] = {
-		"line_max",	      "autologout", "cleartext_auth",
-		"auth_failure_delay", "apop",	    "login_delay",
-		"max_errors",	      NULL};
+		"line_max",	      "autologout",	"cleartext_auth",
+		"auth_failure_delay", "apop",		"login_delay",
+		"max_errors",	      "retr_sets_seen", NULL};
 	static const char *const cleartext[] = {"always", "loopback", "never",
 						NULL};
 	const struct ytree_node *m;
@@ -328,7 +329,9 @@ static int load_pop3(struct loader *ld, const struct ytree_node *root,
 	    get_uint(ld, m, "pop3", "login_delay", 0, 86400,
 		     &c->pop3_login_delay) != 0 ||
 	    get_uint(ld, m, "pop3", "max_errors", 1, 1000,
-		     &c->pop3_max_errors) != 0)
+		     &c->pop3_max_errors) != 0 ||
+	    get_bool(ld, m, "pop3", "retr_sets_seen",
+		     &c->pop3_retr_sets_seen) != 0)
 		return -1;
 	c->pop3_cleartext = (enum config_cleartext)ct;
 	return 0;

@@ -87,6 +87,7 @@ struct quilld_config {
 	bool pop3_apop;			  /* RFC 1939 section 7 */
 	unsigned pop3_login_delay;	  /* RFC 2449 6.5; 0: none */
 	unsigned pop3_max_errors;	  /* -ERR replies before closing */
+	bool pop3_retr_sets_seen; /* RETR: \Seen in UPDATE (as Dovecot) */
 	/* queue: local delivery from the spool (queue/queue_runner.h) */
 	unsigned queue_retry_min;  /* seconds before the first retry */
 	unsigned queue_retry_max;  /* longest wait between two retries */

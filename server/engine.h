@@ -60,7 +60,8 @@ struct engine_ops {
 	void (*start)(void *session);
 	/* Instead of start when the peer has too many connections: greet
 	 * with the refusal and ask to be closed (SMTP: 421 4.7.0, RFC 5321
-	 * 3.8). NULL: the host closes without a word. */
+	 * 3.8; POP3: -ERR [SYS/TEMP], RFC 3206 4). NULL: the host closes
+	 * without a word. */
 	void (*refuse)(void *session);
 	size_t (*feed)(void *session, const void *data, size_t len);
 	struct buf *(*output)(void *session);

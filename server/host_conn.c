@@ -2,7 +2,8 @@
  * host_conn.c - one connection's life in the host (see host.h).
  *
  * accept → (implicit TLS: handshake) → engine start (or, for a peer
- * over limits.max_per_ip, the engine's refusal: 421, RFC 5321 3.8) →
+ * over limits.max_per_ip, the engine's refusal: SMTP 421, RFC 5321 3.8;
+ * POP3 -ERR [SYS/TEMP], RFC 3206 4) →
  * read, feed, write replies → requests: SERVE (the engine's own, e.g. spool a message; may
  * finish later on the pool, reading pauses meanwhile), STARTTLS (write the
  * 220, drop all buffered plaintext, hand the socket to an OpenSSL

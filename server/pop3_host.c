@@ -77,8 +77,10 @@ struct pop3_job {
 	uint64_t offset;
 	unsigned char *buf;
 	size_t got;
-	uint32_t *uids;
+	uint32_t *uids; /* UPDATE: to remove */
 	size_t n_uids;
+	uint32_t *seen; /* UPDATE: to flag \Seen */
+	size_t n_seen;
 	time_t now;
 	/* results */
 	enum pop3_status status;
@@ -124,6 +126,7 @@ static void job_free(struct pop3_job *j)
 	free(j->cfg);
 	free(j->buf);
 	free(j->uids);
+	free(j->seen);
 	free(j);
 }
 
@@ -196,8 +199,9 @@ static void job_work(void *arg)
 					       sizeof(j->err));
 		break;
 	case POP3_REQ_UPDATE:
-		j->status = pop3_maildrop_update(j->md, j->uids, j->n_uids,
-						 j->err, sizeof(j->err));
+		j->status =
+			pop3_maildrop_update(j->md, j->uids, j->n_uids, j->seen,
+					     j->n_seen, j->err, sizeof(j->err));
 		/* RFC 1939 6: the lock goes whether or not that worked */
 		pop3_maildrop_close(&j->md);
 		break;
@@ -258,6 +262,17 @@ static struct pop3_job *job_new(struct pop3_host *h, enum pop3_request kind)
 }
 
 /* Fill a job for the engine's request; -1 if out of memory. */
+/* A copy of n UIDs for a job (none: *dst stays NULL). */
+static int uids_copy(uint32_t **dst, const uint32_t *src, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if ((*dst = calloc(n, sizeof(*src))) == NULL)
+		return -1;
+	memcpy(*dst, src, n * sizeof(*src));
+	return 0;
+}
+
 static int job_prepare(struct pop3_host *h, struct pop3_job *j)
 {
 	const char *pw;
@@ -303,12 +318,10 @@ static int job_prepare(struct pop3_host *h, struct pop3_job *j)
 		j->md = h->md;
 		j->owns_md = true;
 		h->md = NULL;
-		if (j->n_uids > 0) {
-			j->uids = calloc(j->n_uids, sizeof(*uids));
-			if (j->uids == NULL)
-				return -1;
-			memcpy(j->uids, uids, j->n_uids * sizeof(*uids));
-		}
+		const uint32_t *seen = pop3_session_seen_uids(h->s, &j->n_seen);
+		if (uids_copy(&j->uids, uids, j->n_uids) != 0 ||
+		    uids_copy(&j->seen, seen, j->n_seen) != 0)
+			return -1;
 		break;
 	}
 	default:
@@ -424,6 +437,7 @@ static void *pop3_create(struct host_services *svc,
 		 (long long)time(NULL), cfg->hostname);
 	st.apop_timestamp = cfg->pop3_apop ? ts : NULL;
 	st.login_delay = cfg->pop3_login_delay;
+	st.retr_sets_seen = cfg->pop3_retr_sets_seen;
 	st.implementation = "Quill " QUILL_VERSION;
 	st.line_max = cfg->pop3_line_max;
 	st.max_errors = cfg->pop3_max_errors;
@@ -496,6 +510,11 @@ static void pop3_start(void *session)
 	pop3_session_start(((struct pop3_host *)session)->s);
 }
 
+static void pop3_refuse(void *session)
+{
+	pop3_session_refuse(((struct pop3_host *)session)->s);
+}
+
 static size_t pop3_feed(void *session, const void *data, size_t len)
 {
 	return pop3_session_feed(((struct pop3_host *)session)->s, data, len);
@@ -534,6 +553,7 @@ const struct engine_ops pop3_engine_ops = {
 	.create = pop3_create,
 	.destroy = pop3_destroy,
 	.start = pop3_start,
+	.refuse = pop3_refuse,
 	.feed = pop3_feed,
 	.output = pop3_output,
 	.request = pop3_request,

@@ -247,40 +247,61 @@ enum pop3_status pop3_maildrop_read(struct pop3_maildrop *md, uint32_t uid,
 	return POP3_ANSWER_OK;
 }
 
-enum pop3_status pop3_maildrop_update(struct pop3_maildrop *md,
-				      const uint32_t *uids, size_t n, char *err,
-				      size_t errlen)
+/* n UIDs (ascending) as a set of runs; *r_r to be freed. */
+static int uid_ranges(const uint32_t *uids, size_t n,
+		      struct store_uid_range **r_r, struct store_uidset *set)
 {
-	struct store_error se = {0};
-	struct store_changes ch = {0};
-	struct store_mailbox *rw = NULL;
-	int rc = 0;
-
-	store_msg_close(&md->msg);
-	store_mailbox_close(&md->mb);
-	if (n == 0)
-		return POP3_ANSWER_OK;
-	struct store_uid_range *r = calloc(n, sizeof(*r));
+	struct store_uid_range *r = calloc(n > 0 ? n : 1, sizeof(*r));
 	size_t k = 0;
 	if (r == NULL)
-		return fail(POP3_ANSWER_TEMP, err, errlen, "update",
-			    "out of memory");
+		return -1;
 	for (size_t i = 0; i < n; i++) { /* ascending: merge runs */
 		if (k > 0 && r[k - 1].last + 1 == uids[i])
 			r[k - 1].last = uids[i];
 		else
 			r[k++] = (struct store_uid_range){uids[i], uids[i]};
 	}
-	struct store_uidset set = {r, k};
+	*r_r = r;
+	*set = (struct store_uidset){r, k};
+	return 0;
+}
+
+enum pop3_status pop3_maildrop_update(struct pop3_maildrop *md,
+				      const uint32_t *uids, size_t n,
+				      const uint32_t *seen, size_t n_seen,
+				      char *err, size_t errlen)
+{
+	struct store_error se = {0};
+	struct store_changes ch = {0};
+	struct store_mailbox *rw = NULL;
+	struct store_uid_range *r = NULL, *rs = NULL;
+	struct store_uidset set, seen_set;
+	int rc = 0;
+
+	store_msg_close(&md->msg);
+	store_mailbox_close(&md->mb);
+	if (n == 0 && n_seen == 0)
+		return POP3_ANSWER_OK;
+	if (uid_ranges(uids, n, &r, &set) != 0 ||
+	    uid_ranges(seen, n_seen, &rs, &seen_set) != 0) {
+		free(r);
+		return fail(POP3_ANSWER_TEMP, err, errlen, "update",
+			    "out of memory");
+	}
 	rc = store_mailbox_open(md->st, "INBOX", 0, &rw, &se);
-	if (rc == 0)
+	/* \Seen first: if that fails nothing is removed either */
+	if (rc == 0 && n_seen > 0)
+		rc = store_flags_change(rw, &seen_set, STORE_FLAGS_ADD,
+					STORE_F_SEEN, NULL, 0, &se);
+	if (rc == 0 && n > 0)
 		rc = store_flags_change(rw, &set, STORE_FLAGS_ADD,
 					STORE_F_DELETED, NULL, 0, &se);
-	if (rc == 0)
+	if (rc == 0 && n > 0)
 		rc = store_expunge(rw, &set, &ch, &se);
 	store_changes_clear(&ch);
 	store_mailbox_close(&rw);
 	free(r);
+	free(rs);
 	if (rc != 0)
 		return fail(POP3_ANSWER_TEMP, err, errlen, "update", se.msg);
 	return POP3_ANSWER_OK;

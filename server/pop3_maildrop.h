@@ -16,7 +16,9 @@
  * Sizes are as POP3 sends them (pop3/pop3_stream.h); each is counted
  * once, by reading the message, and kept in the mailbox's cache
  * (STORE_CACHE_CRLF_SIZE). UPDATE (section 6) sets \Deleted on exactly
- * the marked UIDs and expunges exactly those.
+ * the marked UIDs and expunges exactly those; before that it sets \Seen
+ * on the messages RETR sent whole (pop3.retr_sets_seen), which IMAP
+ * clients sharing the maildrop rely on, as with Dovecot.
  *
  * Every function blocks on the disk: the host calls them on its pool.
  */
@@ -52,11 +54,14 @@ enum pop3_status pop3_maildrop_read(struct pop3_maildrop *md, uint32_t uid,
 				    uint64_t offset, void *buf, size_t len,
 				    size_t *got_r, char *err, size_t errlen);
 
-/* UPDATE: remove exactly the messages uids (ascending). OK or TEMP. The
- * maildrop stays locked until pop3_maildrop_close(). */
+/* UPDATE: set \Seen on the messages seen (n_seen, ascending; those
+ * expunged meanwhile are passed over), then remove exactly the messages
+ * uids (ascending). OK or TEMP. The maildrop stays locked until
+ * pop3_maildrop_close(). */
 enum pop3_status pop3_maildrop_update(struct pop3_maildrop *md,
-				      const uint32_t *uids, size_t n, char *err,
-				      size_t errlen);
+				      const uint32_t *uids, size_t n,
+				      const uint32_t *seen, size_t n_seen,
+				      char *err, size_t errlen);
 
 /* Close everything and release the lock; *md becomes NULL. */
 void pop3_maildrop_close(struct pop3_maildrop **md);

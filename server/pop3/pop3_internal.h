@@ -65,6 +65,8 @@ struct pop3_session {
 	struct pop3_listing *drop;
 	uint32_t *deleted_uids;
 	size_t n_deleted_uids;
+	uint32_t *seen_uids; /* UPDATE: \Seen to set */
+	size_t n_seen_uids;
 	enum pop3_listing_kind listing;
 	uint32_t list_next; /* the next message of a listing (index) */
 	uint32_t msg;	    /* the message being sent (index) */

@@ -57,7 +57,7 @@ uint32_t pop3_listing_deleted(const struct pop3_listing *l)
 void pop3_listing_reset(struct pop3_listing *l)
 {
 	for (uint32_t i = 0; i < l->count; i++)
-		l->msgs[i].deleted = false;
+		l->msgs[i].deleted = l->msgs[i].retrieved = false;
 }
 
 void pop3_uidl(uint32_t uidvalidity, uint32_t uid, char *out, size_t n)

@@ -24,6 +24,7 @@ struct pop3_msg {
 	uint32_t uid;
 	uint64_t size; /* as sent: CRLF line ends, no stuffing */
 	bool deleted;
+	bool retrieved; /* sent whole by RETR: \Seen in UPDATE */
 };
 
 struct pop3_listing {
@@ -41,7 +42,8 @@ void pop3_listing_stat(const struct pop3_listing *l, uint32_t *count_r,
 		       uint64_t *size_r);
 /* Messages marked as deleted. */
 uint32_t pop3_listing_deleted(const struct pop3_listing *l);
-/* Clear every mark (RSET). */
+/* Clear every mark, deleted and retrieved (RSET; Dovecot too forgets
+ * the \Seen flags a session would set). */
 void pop3_listing_reset(struct pop3_listing *l);
 
 /* The unique-id of a message, NUL-terminated, into out (at least 17

@@ -31,6 +31,7 @@ void pop3_settings_defaults(struct pop3_settings *st)
 	st->line_max = POP3_LINE_MAX_DEFAULT;
 	st->max_errors = POP3_MAX_ERRORS;
 	st->output_max = 1024 * 1024;
+	st->retr_sets_seen = true;
 }
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -80,6 +81,7 @@ void pop3_session_free(struct pop3_session **sp)
 	pop3_auth_reset(s);
 	pop3_listing_free(&s->drop);
 	free(s->deleted_uids);
+	free(s->seen_uids);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	buf_free(&s->sasl_out);
@@ -207,6 +209,17 @@ void pop3_session_start(struct pop3_session *s)
 		pop3_ok(s, "Quill POP3 server ready %s", s->timestamp);
 	else
 		pop3_ok(s, "Quill POP3 server ready");
+}
+
+void pop3_session_refuse(struct pop3_session *s)
+{
+	/* RFC 2449 8.1.2 / RFC 3206 4: SYS/TEMP, a passing condition on our
+	 * side; a negative greeting, then the close (RFC 1939 section 4
+	 * allows only +OK for a greeting that goes on). */
+	log_info(s->id, "pop3.refused reason=max_per_ip");
+	pop3_fail(s, "SYS/TEMP",
+		  "Too many connections from your address, try again later");
+	pop3_close(s);
 }
 
 /* While a USER waits for its PASS, only PASS, QUIT and CAPA keep it; an
@@ -435,6 +448,13 @@ uint32_t pop3_session_read_uid(const struct pop3_session *s)
 uint64_t pop3_session_read_offset(const struct pop3_session *s)
 {
 	return s->offset;
+}
+
+const uint32_t *pop3_session_seen_uids(const struct pop3_session *s,
+				       size_t *n_r)
+{
+	*n_r = s->n_seen_uids;
+	return s->seen_uids;
 }
 
 const uint32_t *pop3_session_deleted_uids(const struct pop3_session *s,

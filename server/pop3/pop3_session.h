@@ -56,6 +56,9 @@ struct pop3_settings {
 	unsigned max_errors;	    /* -ERR replies before closing */
 	size_t output_max;	    /* most reply bytes held for the host */
 	unsigned scram_iterations;  /* tests and fuzzers only; 0: default */
+	/* A message sent whole by RETR gets \Seen in UPDATE, as Dovecot
+	 * does (pop3_no_flag_updates = no); TOP never sets it. */
+	bool retr_sets_seen;
 };
 
 void pop3_settings_defaults(struct pop3_settings *st);
@@ -83,9 +86,10 @@ enum pop3_request {
 	POP3_REQ_READ,	 /* bytes of message pop3_session_read_uid() at
 			      * pop3_session_read_offset(); OK with data
 			      * (len 0: the end), GONE, TEMP or PERM */
-	POP3_REQ_UPDATE, /* QUIT in TRANSACTION: remove the messages of
-			      * pop3_session_deleted_uids(), release the
-			      * maildrop; OK or TEMP */
+	POP3_REQ_UPDATE, /* QUIT in TRANSACTION: set \Seen on the
+			  * messages of pop3_session_seen_uids(), remove
+			  * those of pop3_session_deleted_uids(), release
+			  * the maildrop; OK or TEMP */
 };
 
 enum pop3_status {
@@ -116,6 +120,10 @@ void pop3_session_free(struct pop3_session **s);
 
 /* Queue the +OK greeting (RFC 1939 section 4). */
 void pop3_session_start(struct pop3_session *s);
+/* Instead of pop3_session_start() for a peer over its connection limit:
+ * queue "-ERR [SYS/TEMP] ..." (RFC 2449 8.1.2, RFC 3206 4) and ask to
+ * be closed. */
+void pop3_session_refuse(struct pop3_session *s);
 /* Take received bytes; returns how many were taken: all of them unless a
  * request was raised. After STLS the host discards what is left
  * (RFC 2595 section 4: TLS starts right after the +OK's CRLF). */
@@ -151,6 +159,10 @@ struct sasl_server *pop3_session_sasl_release(struct pop3_session *s);
 /* READ: which message, from which byte of it as stored. */
 uint32_t pop3_session_read_uid(const struct pop3_session *s);
 uint64_t pop3_session_read_offset(const struct pop3_session *s);
+/* UPDATE: the UIDs sent whole by RETR and not marked as deleted (none
+ * unless retr_sets_seen), ascending; *n_r of them. */
+const uint32_t *pop3_session_seen_uids(const struct pop3_session *s,
+				       size_t *n_r);
 /* UPDATE: the UIDs marked as deleted, ascending; *n_r of them. */
 const uint32_t *pop3_session_deleted_uids(const struct pop3_session *s,
 					  size_t *n_r);

@@ -193,22 +193,44 @@ void pop3_act_noop(struct pop3_session *s, const char *args, size_t len)
 
 /* QUIT in TRANSACTION: UPDATE (RFC 1939 section 6). The host removes
  * exactly the marked messages and releases the maildrop. */
+/* The UIDs of the messages with (or, want_deleted false, retrieved but
+ * without) the deleted mark, ascending: into *v_r, *n_r of them. */
+static int mark_uids(const struct pop3_listing *l, bool want_deleted,
+		     uint32_t **v_r, size_t *n_r)
+{
+	free(*v_r);
+	*v_r = NULL;
+	*n_r = 0;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < l->count; i++)
+		if (want_deleted ? l->msgs[i].deleted
+				 : l->msgs[i].retrieved && !l->msgs[i].deleted)
+			n++;
+	if (n == 0)
+		return 0;
+	if ((*v_r = calloc(n, sizeof(uint32_t))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < l->count; i++)
+		if (want_deleted ? l->msgs[i].deleted
+				 : l->msgs[i].retrieved && !l->msgs[i].deleted)
+			(*v_r)[(*n_r)++] = l->msgs[i].uid;
+	return 0;
+}
+
+/* QUIT in TRANSACTION: UPDATE (RFC 1939 section 6). The host removes
+ * exactly the marked messages, sets \Seen on those RETR sent whole (as
+ * Dovecot does; a deleted one needs none) and releases the maildrop. */
 void pop3_update(struct pop3_session *s)
 {
-	uint32_t n = pop3_listing_deleted(s->drop);
-	free(s->deleted_uids);
-	s->deleted_uids = NULL;
-	s->n_deleted_uids = 0;
-	if (n > 0 && (s->deleted_uids = calloc(n, sizeof(uint32_t))) == NULL) {
+	int rc = mark_uids(s->drop, true, &s->deleted_uids, &s->n_deleted_uids);
+	if (rc == 0 && s->st.retr_sets_seen)
+		rc = mark_uids(s->drop, false, &s->seen_uids, &s->n_seen_uids);
+	if (rc != 0) {
 		log_error(s->id, "pop3.update_alloc_failed");
 		pop3_fail(s, "SYS/TEMP", "Out of memory; nothing deleted");
 		pop3_close(s);
 		return;
 	}
-	for (uint32_t i = 0; i < s->drop->count; i++)
-		if (s->drop->msgs[i].deleted)
-			s->deleted_uids[s->n_deleted_uids++] =
-				s->drop->msgs[i].uid;
 	s->request = POP3_REQ_UPDATE;
 }
 
@@ -260,6 +282,8 @@ static void read_chunk(struct pop3_session *s, const struct pop3_answer *a)
 			pop3_close(s);
 		else
 			read_done(s);
+		if (!s->top) /* RETR sent it whole */
+			s->drop->msgs[s->msg].retrieved = true;
 		return;
 	}
 	pop3_stream_write(&s->stream, a->data, a->len, &s->out);
@@ -294,7 +318,8 @@ void pop3_txn_resume(struct pop3_session *s, enum pop3_request r,
 			s->n_deleted_uids);
 	else
 		pop3_fail(s, "SYS/TEMP", "Some deleted messages not removed");
-	log_info(s->id, "pop3.update deleted=%zu ok=%d", s->n_deleted_uids,
+	log_info(s->id, "pop3.update deleted=%zu seen=%zu ok=%d",
+		 s->n_deleted_uids, s->n_seen_uids,
 		 a->status == POP3_ANSWER_OK);
 	pop3_close(s);
 }

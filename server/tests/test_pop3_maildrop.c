@@ -2,7 +2,8 @@
  * test_pop3_maildrop.c - a POP3 session's hold on a maildrop, on both
  * stores (pop3_maildrop.h): the exclusive lock (RFC 1939 section 4),
  * sizes as sent (section 11), stable UIDs, reading, UPDATE removing
- * exactly the marked messages (section 6), mail delivered meanwhile
+ * exactly the marked messages (section 6) and setting \Seen on those
+ * RETR sent (pop3.retr_sets_seen), mail delivered meanwhile
  * listed in the next session, LOGIN-DELAY (RFC 2449 section 6.5).
  */
 #include <check.h>
@@ -67,6 +68,21 @@ static uint32_t deliver(const char *text)
 	return uid;
 }
 
+/* The flags of the message at sequence number seq of INBOX. */
+static unsigned flags_of(uint32_t seq)
+{
+	struct store *st;
+	struct store_mailbox *mb;
+	struct store_msg_info info;
+	struct store_error se;
+	ck_assert_int_eq(user_store_open(&cfg, &alice, &st, &se), 0);
+	ck_assert_int_eq(store_mailbox_open(st, "INBOX", 0, &mb, &se), 0);
+	ck_assert_int_eq(store_msg_info(mb, seq, &info, &se), 0);
+	store_mailbox_close(&mb);
+	store_close(&st);
+	return info.flags;
+}
+
 static struct pop3_maildrop *open_ok(struct pop3_listing **l)
 {
 	struct pop3_maildrop *md;
@@ -128,9 +144,10 @@ static void run_lifecycle(enum config_store kind)
 
 	/* delivered during the session: not in this listing */
 	uint32_t u4 = deliver("Subject: d\n\nlate\n");
-	uint32_t marked[] = {u1, u3};
-	ck_assert_int_eq(pop3_maildrop_update(md, marked, 2, err, sizeof(err)),
-			 POP3_ANSWER_OK);
+	uint32_t marked[] = {u1, u3}, seen[] = {u2};
+	ck_assert_int_eq(
+		pop3_maildrop_update(md, marked, 2, seen, 1, err, sizeof(err)),
+		POP3_ANSWER_OK);
 	pop3_listing_free(&l);
 	pop3_maildrop_close(&md);
 
@@ -142,6 +159,9 @@ static void run_lifecycle(enum config_store kind)
 	ck_assert_uint_eq(l->uidvalidity, uidvalidity);
 	ck_assert_uint_eq(l->msgs[0].size, 17); /* from the cache now */
 	pop3_listing_free(&l);
+	/* retrieved: \Seen (Maildir ":2,S", mbox "Status: RO") */
+	ck_assert_uint_ne(flags_of(1) & STORE_F_SEEN, 0);
+	ck_assert_uint_eq(flags_of(2) & STORE_F_SEEN, 0);
 	/* a session that ends without UPDATE removes nothing */
 	pop3_maildrop_close(&md);
 	md = open_ok(&l);

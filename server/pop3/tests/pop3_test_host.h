@@ -37,6 +37,8 @@ struct test_host {
 	unsigned delays, reads, mores;
 	uint32_t removed[TH_MAX_MSGS];
 	size_t n_removed;
+	uint32_t seen[TH_MAX_MSGS]; /* UPDATE: \Seen to set */
+	size_t n_seen;
 	bool updated;
 };
 
@@ -197,6 +199,10 @@ static inline void th_serve(struct test_host *h, struct pop3_session *s)
 			if (n > 0)
 				memcpy(h->removed, uids, n * sizeof(*uids));
 			h->n_removed = n;
+			uids = pop3_session_seen_uids(s, &n);
+			if (n > 0)
+				memcpy(h->seen, uids, n * sizeof(*uids));
+			h->n_seen = n;
 			h->updated = true;
 			break;
 		default:
