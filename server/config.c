@@ -271,13 +271,20 @@ static int load_limits(struct loader *ld, const struct ytree_node *root,
 static int load_smtp(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
-	static const char *const keys[] = {
-		"line_max",	     "max_errors",
-		"bare_lf",	     "data_line_max",
-		"message_max",	     "max_recipients",
-		"greeting_delay_ms", "command_timeout",
-		"data_timeout",	     NULL};
+	static const char *const keys[] = {"line_max",
+					   "max_errors",
+					   "bare_lf",
+					   "data_line_max",
+					   "message_max",
+					   "max_recipients",
+					   "greeting_delay_ms",
+					   "command_timeout",
+					   "data_timeout",
+					   "vrfy",
+					   NULL};
 	static const char *const bare_lf[] = {"reject", "accept", NULL};
+	static const char *const vrfy[] = {"cannot-verify", "verify", "off",
+					   NULL};
 	const struct ytree_node *m;
 	int lf = c->smtp_bare_lf_accept ? 1 : 0;
 	/* RFC 5321 4.5.3.1: the sizes a server must accept at least */
@@ -287,6 +294,7 @@ static int load_smtp(struct loader *ld, const struct ytree_node *root,
 	    get_uint(ld, m, "smtp", "max_errors", 1, 1000,
 		     &c->smtp_max_errors) != 0 ||
 	    get_enum(ld, m, "smtp", "bare_lf", bare_lf, &lf) != 0 ||
+	    get_enum(ld, m, "smtp", "vrfy", vrfy, &c->smtp_vrfy) != 0 ||
 	    get_uint(ld, m, "smtp", "data_line_max", 1000, 1 << 20,
 		     &c->smtp_data_line_max) != 0 ||
 	    get_uint(ld, m, "smtp", "max_recipients", 100, 100000,

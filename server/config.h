@@ -76,6 +76,7 @@ struct quilld_config {
 	unsigned pool_threads;		     /* workers for blocking work */
 	unsigned smtp_max_errors;
 	bool smtp_bare_lf_accept;
+	int smtp_vrfy; /* enum smtp_vrfy_mode: 0 cannot-verify, 1 verify, 2 off */
 	unsigned smtp_greeting_delay_ms; /* wait before the 220; 0: none */
 	unsigned smtp_command_timeout;	 /* seconds; 4.5.3.2.7: >= 5 min */
 	unsigned smtp_data_timeout;	 /* seconds of silence in DATA/BDAT */

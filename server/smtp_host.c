@@ -72,6 +72,7 @@ static void *smtp_create(struct host_services *svc,
 	st.starttls_offered = l->tls == LISTEN_TLS_STARTTLS;
 	st.tls_at_start = l->tls == LISTEN_TLS_IMPLICIT;
 	st.bare_lf_accept = cfg->smtp_bare_lf_accept;
+	st.vrfy = (enum smtp_vrfy_mode)cfg->smtp_vrfy;
 	st.line_max = cfg->smtp_line_max;
 	st.data_line_max = cfg->smtp_data_line_max;
 	st.message_max = cfg->smtp_message_max;

@@ -4,9 +4,10 @@
  * One entry per verb: the states where it is allowed, flags, a check_
  * function (validates, no side effects) and an act function. Here:
  * EHLO/HELO (RFC 5321 4.1.1.1), RSET (4.1.1.5), NOOP (4.1.1.9), QUIT
- * (4.1.1.10), HELP (4.1.1.8), VRFY (3.5.3), STARTTLS (RFC 3207 section 4),
+ * (4.1.1.10), HELP (4.1.1.8), STARTTLS (RFC 3207 section 4),
  * and the table entries of MAIL, RCPT and DATA (smtp_txn.c), BDAT
- * (smtp_bdat.c) and AUTH (RFC 4954, smtp_auth.c). EXPN is
+ * (smtp_bdat.c), AUTH (RFC 4954, smtp_auth.c) and VRFY (3.5.3,
+ * smtp_vrfy.c). EXPN is
  * answered 502 (RFC 5321 4.2.4) as no mailing lists are configured.
  * In LMTP (RFC 2033 4.1) LHLO takes the place of EHLO, with the same
  * semantics and extensions, and HELO and EHLO do not exist (500).
@@ -154,19 +155,6 @@ static void act_not_implemented(struct smtp_session *s, const char *args,
 	smtp_reply_error(s, 502, "5.5.1", "Command not implemented");
 }
 
-/* VRFY (RFC 5321 3.5.3, 7.3): 252, since confirming addresses helps
- * harvesters; RCPT is the way to find out. */
-static void act_vrfy(struct smtp_session *s, const char *args, size_t len)
-{
-	if (len == 0) {
-		smtp_reply_error(s, 501, "5.5.4", "Syntax: VRFY address");
-		return;
-	}
-	(void)args;
-	smtp_reply(s, 252, "2.0.0", 0,
-		   "Cannot VRFY user; try RCPT to attempt delivery");
-}
-
 static void act_help(struct smtp_session *s, const char *args, size_t len);
 
 static const struct smtp_command smtp_commands[] = {
@@ -189,7 +177,7 @@ static const struct smtp_command smtp_commands[] = {
 	 smtp_act_data},
 	{"BDAT", ANY_STATE, 0, smtp_check_bdat, smtp_act_bdat},
 	{"AUTH", SMTP_ST_READY | IN_TXN, 0, smtp_check_auth, smtp_act_auth},
-	{"VRFY", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_vrfy},
+	{"VRFY", ANY_STATE, SMTP_CMD_GROUP_END, NULL, smtp_act_vrfy},
 	{"EXPN", ANY_STATE, SMTP_CMD_GROUP_END, NULL, act_not_implemented},
 };
 

@@ -108,6 +108,7 @@ struct smtp_session {
 	struct buf auth_buf;	  /* challenges, decoded responses */
 	struct smtp_held_reply auth_fail;
 	struct smtp_txn txn;
+	bool vrfy_pending; /* the RCPT request is a VRFY's (smtp.vrfy) */
 };
 
 /* Append a reply line. "code" is the three-digit reply code; "enh" the
@@ -145,6 +146,14 @@ void smtp_bdat_input(struct smtp_session *s);
 /* DATA_BEGIN was answered for a BDAT transaction. */
 void smtp_bdat_begun(struct smtp_session *s, const struct smtp_answer *a);
 void smtp_txn_init(struct smtp_session *s);
+void smtp_rcpt_free(struct smtp_rcpt *r);
+/* Make path the pending recipient; 451 and -1 when out of memory. */
+int smtp_txn_pending_set(struct smtp_session *s, const struct smtp_path *path);
+
+/* smtp_vrfy.c: VRFY (RFC 5321 3.5.3), and the host's answer in verify
+ * mode (the pending recipient is the VRFY's) */
+void smtp_act_vrfy(struct smtp_session *s, const char *args, size_t len);
+void smtp_vrfy_resume(struct smtp_session *s, const struct smtp_answer *a);
 void smtp_txn_free(struct smtp_session *s);
 
 /* smtp_auth.c: AUTH (RFC 4954) */

@@ -62,6 +62,12 @@ struct smtp_settings {
 	const char *domain; /* the local mail domain */
 	bool sender_check;
 	bool add_headers;
+	/* VRFY (RFC 5321 3.5.3, 7.3): smtp.vrfy */
+	enum smtp_vrfy_mode {
+		SMTP_VRFY_CANNOT, /* 252, the default */
+		SMTP_VRFY_VERIFY, /* ask the host, as for RCPT */
+		SMTP_VRFY_OFF,	  /* 502 */
+	} vrfy;
 };
 
 /* RFC 5321 section 4.5.3.1.4: 512 octets with the CRLF. */

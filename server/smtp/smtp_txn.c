@@ -42,7 +42,7 @@ void smtp_txn_init(struct smtp_session *s)
 	buf_init(&s->txn.msg, s->st.chunk_size + 2 * line + 4096);
 }
 
-static void rcpt_free(struct smtp_rcpt *r)
+void smtp_rcpt_free(struct smtp_rcpt *r)
 {
 	free(r->addr);
 	free(r->local);
@@ -55,12 +55,12 @@ void smtp_transaction_reset(struct smtp_session *s)
 {
 	struct smtp_txn *t = &s->txn;
 	for (size_t i = 0; i < t->env.n_rcpt; i++)
-		rcpt_free(&t->env.rcpt[i]);
+		smtp_rcpt_free(&t->env.rcpt[i]);
 	free(t->env.rcpt);
 	free(t->env.mail_from);
 	free(t->env.envid);
 	free(t->env.auth_from);
-	rcpt_free(&t->pending);
+	smtp_rcpt_free(&t->pending);
 	memset(&t->env, 0, sizeof(t->env));
 	t->rcpt_cap = 0;
 	buf_clear(&t->msg);
@@ -304,6 +304,26 @@ int smtp_check_rcpt(struct smtp_session *s, const char *args, size_t len)
 	return parse_rcpt(s, args, len, &path, &dsn);
 }
 
+/* Fill the pending recipient from path; 451 and -1 when out of memory. */
+int smtp_txn_pending_set(struct smtp_session *s, const struct smtp_path *path)
+{
+	struct smtp_rcpt *r = &s->txn.pending;
+	smtp_rcpt_free(r);
+	r->addr = path_string(path);
+	r->local = strdup(path->local_unquoted);
+	r->domain = strdup(path->domain);
+	r->postmaster = path->postmaster;
+	/* a source route is accepted and ignored (RFC 5321 4.1.1.3, C) */
+	r->routing = (smtp_path_suspicious_why(path) &
+		      ~(unsigned)SMTP_PATH_SUSP_ROUTE) != 0;
+	if (r->addr == NULL || r->local == NULL || r->domain == NULL) {
+		smtp_rcpt_free(r);
+		smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 void smtp_act_rcpt(struct smtp_session *s, const char *args, size_t len)
 {
 	struct smtp_path path;
@@ -311,22 +331,16 @@ void smtp_act_rcpt(struct smtp_session *s, const char *args, size_t len)
 	struct smtp_rcpt *r = &s->txn.pending;
 	if (parse_rcpt(s, args, len, &path, &dsn) != 0)
 		return; /* cannot happen: check_rcpt passed */
-	rcpt_free(r);
-	r->addr = path_string(&path);
-	r->local = strdup(path.local_unquoted);
-	r->domain = strdup(path.domain);
-	r->postmaster = path.postmaster;
+	if (smtp_txn_pending_set(s, &path) != 0)
+		return;
 	r->notify = dsn.notify;
 	r->orcpt = smtp_dsn_strdup(dsn.orcpt, dsn.orcpt_len);
-	/* a source route is accepted and ignored (RFC 5321 4.1.1.3, C) */
-	r->routing = (smtp_path_suspicious_why(&path) &
-		      ~(unsigned)SMTP_PATH_SUSP_ROUTE) != 0;
-	if (r->addr == NULL || r->local == NULL || r->domain == NULL ||
-	    (dsn.orcpt != NULL && r->orcpt == NULL)) {
-		rcpt_free(r);
+	if (dsn.orcpt != NULL && r->orcpt == NULL) {
+		smtp_rcpt_free(r);
 		smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
 		return;
 	}
+	s->vrfy_pending = false;
 	s->request = SMTP_REQ_RCPT;
 }
 
@@ -334,18 +348,22 @@ void smtp_act_rcpt(struct smtp_session *s, const char *args, size_t len)
 static void resume_rcpt(struct smtp_session *s, const struct smtp_answer *a)
 {
 	struct smtp_txn *t = &s->txn;
+	if (s->vrfy_pending) {
+		smtp_vrfy_resume(s, a);
+		return;
+	}
 	if (!a->ok) {
 		log_info(s->id, "smtp.rcpt_refused to=<%s> code=%d",
 			 t->pending.addr, a->code);
 		smtp_reply_error(s, a->code, a->enhanced, "%s", a->text);
-		rcpt_free(&t->pending);
+		smtp_rcpt_free(&t->pending);
 		return;
 	}
 	if (t->env.n_rcpt == t->rcpt_cap) {
 		size_t cap = t->rcpt_cap ? t->rcpt_cap * 2 : 8;
 		struct smtp_rcpt *v = realloc(t->env.rcpt, cap * sizeof(*v));
 		if (v == NULL) {
-			rcpt_free(&t->pending);
+			smtp_rcpt_free(&t->pending);
 			smtp_reply(s, 451, "4.3.0", 0, "Out of memory");
 			return;
 		}
