@@ -5,8 +5,9 @@
  * LMTP (RFC 2033, with its per-recipient deliveries), STARTTLS offered,
  * bare LF accepted; inputs of odd length get submission mode, and AUTH is
  * offered there and, for inputs whose length has bit 1 set, on port 25
- * too (plaintext AUTH before TLS only where no STARTTLS is offered). The
- * engine's requests are answered as a host would: recipients and spooling
+ * too (plaintext AUTH before TLS only where no STARTTLS is offered);
+ * (length / 4) % 3 picks the smtp.vrfy mode (cannot-verify, verify, off).
+ * The engine's requests are answered as a host would: recipients and spooling
  * succeed or fail by bits of the input, STARTTLS succeeds or fails by the
  * parity of the next byte, AUTH credentials are looked up at once in a
  * small passwd-file (alice:{PLAIN}wonderland, and scram with SCRAM-SHA-256
@@ -163,6 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.domain = "example.test";
 	st.sender_check = true;
 	st.add_headers = true;
+	st.vrfy = (enum smtp_vrfy_mode)((size >> 2) % 3);
 	size_t chunk = (data[0] & 0x1f) + 1;
 	struct smtp_session *s = smtp_session_new(&st, "192.0.2.1", "fz");
 	if (s == NULL)
