@@ -268,20 +268,47 @@ static int load_limits(struct loader *ld, const struct ytree_node *root,
 	return 0;
 }
 
+/* smtp.relay_networks: a list of address prefixes (netmatch.h) whose
+ * clients may relay (RFC 5321 3.6.1, 7.1); none by default. */
+static int load_relay_networks(struct loader *ld, const struct ytree_node *m,
+			       struct quilld_config *c)
+{
+	const struct ytree_node *seq = ytree_map_get(m, "relay_networks");
+	char why[128];
+	const char *v;
+	if (seq == NULL)
+		return 0;
+	if (seq->kind != YTREE_SEQ || ytree_len(seq) > NETMATCH_MAX)
+		return ytree_error_at(ld->err, ld->t, seq,
+				      "key 'smtp.relay_networks': expected a "
+				      "list of at most %d prefixes",
+				      NETMATCH_MAX);
+	c->smtp_relay_networks.n = 0;
+	for (size_t i = 0; i < ytree_len(seq); i++) {
+		const struct ytree_node *n = ytree_seq_at(seq, i);
+		if (ytree_scalar_string(ld->t, n, "smtp.relay_networks[]", &v,
+					ld->err) != 0)
+			return -1;
+		if (netmatch_add(&c->smtp_relay_networks, v, why,
+				 sizeof(why)) != 0)
+			return ytree_error_at(ld->err, ld->t, n,
+					      "key 'smtp.relay_networks': "
+					      "entry '%.64s': %s",
+					      v, why);
+	}
+	return 0;
+}
+
 static int load_smtp(struct loader *ld, const struct ytree_node *root,
 		     struct quilld_config *c)
 {
-	static const char *const keys[] = {"line_max",
-					   "max_errors",
-					   "bare_lf",
-					   "data_line_max",
-					   "message_max",
-					   "max_recipients",
-					   "greeting_delay_ms",
-					   "command_timeout",
-					   "data_timeout",
-					   "vrfy",
-					   NULL};
+	static const char *const keys[] = {
+		"line_max",	     "max_errors",
+		"bare_lf",	     "data_line_max",
+		"message_max",	     "max_recipients",
+		"greeting_delay_ms", "command_timeout",
+		"data_timeout",	     "vrfy",
+		"relay_networks",    NULL};
 	static const char *const bare_lf[] = {"reject", "accept", NULL};
 	static const char *const vrfy[] = {"cannot-verify", "verify", "off",
 					   NULL};
@@ -306,7 +333,8 @@ static int load_smtp(struct loader *ld, const struct ytree_node *root,
 	    get_uint(ld, m, "smtp", "command_timeout", 1, 86400,
 		     &c->smtp_command_timeout) != 0 ||
 	    get_uint(ld, m, "smtp", "data_timeout", 1, 86400,
-		     &c->smtp_data_timeout) != 0)
+		     &c->smtp_data_timeout) != 0 ||
+	    load_relay_networks(ld, m, c) != 0)
 		return -1;
 	c->smtp_bare_lf_accept = lf == 1;
 	return 0;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "log.h"
+#include "netmatch.h"
 
 #define CONFIG_MAX_LISTENERS 32
 #define CONFIG_PATH_MAX	     1024
@@ -80,6 +81,8 @@ struct quilld_config {
 	unsigned smtp_greeting_delay_ms; /* wait before the 220; 0: none */
 	unsigned smtp_command_timeout;	 /* seconds; 4.5.3.2.7: >= 5 min */
 	unsigned smtp_data_timeout;	 /* seconds of silence in DATA/BDAT */
+	/* clients that may relay without AUTH (RFC 5321 7.1); empty: none */
+	struct netmatch_list smtp_relay_networks;
 
 	unsigned pop3_line_max;	  /* RFC 2449 section 4: at least 255 */
 	unsigned pop3_autologout; /* seconds; RFC 1939 section 3: >= 600 */

@@ -4,7 +4,8 @@
  *
  * RCPT: who may receive mail here (RFC 5321 4.5.1 postmaster; local users
  * from the passwd-file; any other domain is relaying: accepted and queued
- * for a session that authenticated (RFC 6409, RFC 4954), else refused with
+ * for a session that authenticated (RFC 6409, RFC 4954) or whose client
+ * address is in smtp.relay_networks (RFC 5321 7.1), else refused with
  * 550 5.7.1). DATA: the message goes into a spool file as it arrives; at
  * its end the file is committed (durable, renamed, directory fsync'd) by
  * the group committer (queue/spool_group.h), and only then is the engine
@@ -25,6 +26,7 @@
 #include "engine.h"
 #include "lmtp_host.h"
 #include "log.h"
+#include "netmatch.h"
 #include "passwd.h"
 #include "queue/queue_runner.h"
 #include "queue/spool.h"
@@ -43,6 +45,8 @@ struct smtp_host {
 	struct auth_job *auth;	 /* credentials being checked */
 	struct event *delay;	 /* the failed-login delay */
 	struct engine_call call; /* for auth and delay */
+	bool relay_network;	 /* the client is in smtp.relay_networks */
+	char peer[64];
 };
 
 /* A commit under way; the session may be gone by the time it is done
@@ -86,6 +90,11 @@ static void *smtp_create(struct host_services *svc,
 	st.add_headers = cfg->submission_add_headers;
 	h->svc = svc;
 	snprintf(h->id, sizeof(h->id), "%s", id);
+	snprintf(h->peer, sizeof(h->peer), "%s", peer);
+	/* RFC 5321 7.1: relaying by client address, decided once; an MX
+	 * listener only (submission still requires AUTH, RFC 6409 4.3) */
+	h->relay_network = st.mode == SMTP_MODE_MX &&
+			   netmatch_list_has(&cfg->smtp_relay_networks, peer);
 	h->s = smtp_session_new(&st, peer, id);
 	if (h->s != NULL && st.mode == SMTP_MODE_LMTP &&
 	    (h->lmtp = lmtp_host_new(h->s, id)) == NULL)
@@ -121,7 +130,9 @@ static bool is_local_domain(const struct quilld_config *cfg, const char *d)
 }
 
 /* RCPT: postmaster always (RFC 5321 4.5.1), local users; other domains
- * only for a user who authenticated (relaying: the message is queued). */
+ * only for a user who authenticated or a client in smtp.relay_networks
+ * (relaying: the message is queued). Routing forms are refused either
+ * way (RFC 5321 3.6.1, 7.9; smtp_path.h). */
 static struct smtp_answer judge_rcpt(struct smtp_host *h)
 {
 	const struct smtp_rcpt *r = smtp_session_pending_rcpt(h->s);
@@ -133,6 +144,9 @@ static struct smtp_answer judge_rcpt(struct smtp_host *h)
 	bool local = r->domain[0] == '\0' || is_local_domain(cfg, r->domain);
 	if (!local && !r->routing && user[0] != '\0') {
 		log_info(h->id, "smtp.relay user=%s to=<%s>", user, r->addr);
+	} else if (!local && !r->routing && h->relay_network) {
+		log_info(h->id, "smtp.relay client=%s reason=network to=<%s>",
+			 h->peer, r->addr);
 	} else if (!local || r->routing) {
 		/* routing syntax in a local address asks us to relay; an
 		 * address literal, ours or not, is never a local domain */
